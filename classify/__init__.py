@@ -1,0 +1,1 @@
+"""classify room of nq71-monitor (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""crawler room of nq71-monitor (see DESIGN.md)."""

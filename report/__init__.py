@@ -1,0 +1,1 @@
+"""report room of nq71-monitor (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""review room of nq71-monitor (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""The store: models, engine and session factory, query functions, Alembic migrations."""

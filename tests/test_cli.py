@@ -1,0 +1,62 @@
+"""The nq71 command as a user runs it: a real subprocess on a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("NQ71_")}
+    full_env.update({"NQ71_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'nq71.db'}", "NQ71_DATA_DIR": str(tmp_path / "var")})
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120)
+
+
+def test_sync_then_stats_reports_the_configured_sources(tmp_path: Path) -> None:
+    first = run(tmp_path, "sources", "sync")
+    assert first.returncode == 0, first.stderr
+    stats = json.loads(run(tmp_path, "stats", "--json").stdout)
+    assert stats["outlets"] >= 15 and stats["feeds"] >= stats["outlets"]
+    assert stats["articles"] == 0 and stats["review_items"] == {"new": 0, "in_progress": 0, "escalated": 0, "resolved": 0}
+    second = run(tmp_path, "sources", "sync")
+    assert "unchanged" in second.stdout and "+0 ~0 -0" in second.stdout
+    assert json.loads(run(tmp_path, "stats", "--json").stdout) == stats
+    listing = run(tmp_path, "sources", "list")
+    assert "vnexpress" in listing.stdout and "never" in listing.stdout
+
+
+def test_bad_sources_file_is_one_clear_message_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[outlet]]\nslug = "x"\nname = "X"\nkind = "báo"\ntier = "city"\nhomepage = "https://x.vn"\n', encoding="utf-8")
+    result = run(tmp_path, "sources", "sync", "--file", str(bad))
+    assert result.returncode == 2
+    assert "kind 'báo' is unknown" in result.stderr and "Traceback" not in result.stderr
+    stats = json.loads(run(tmp_path, "stats", "--json").stdout)
+    assert stats["outlets"] == 0
+
+
+def test_bad_setting_is_one_line_naming_the_variable(tmp_path: Path) -> None:
+    result = run(tmp_path, "stats", env={"NQ71_LOG_LEVEL": "LOUD"})
+    assert result.returncode == 2 and "NQ71_LOG_LEVEL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_every_command_has_help(tmp_path: Path) -> None:
+    from click import Group
+
+    from cli import main
+
+    def walk(group: Group, path: list[str]) -> list[list[str]]:
+        out = [path]
+        for name, cmd in group.commands.items():
+            out += walk(cmd, path + [name]) if isinstance(cmd, Group) else [path + [name]]
+        return out
+
+    for path in walk(main, []):
+        result = run(tmp_path, *path, "--help")
+        assert result.returncode == 0 and "Usage:" in result.stdout, (path, result.stderr)
