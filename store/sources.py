@@ -87,6 +87,8 @@ def _valid_url(url: object) -> bool:
 
 
 def _choice(value: object, enum_cls: type[OutletKind] | type[Tier] | type[FeedKind]) -> Any:
+    if not isinstance(value, str):
+        return None
     try:
         return enum_cls(value)
     except ValueError:
