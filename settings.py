@@ -88,6 +88,7 @@ class Settings:
     obey_robots: bool = True
     autothrottle: bool = True
     host_down_minutes: float = 10.0
+    redis_url: str = ""  # set (redis://127.0.0.1:6379) to share the crawl frontier between machines
     # classification and review
     review_threshold: float = field(default=0.5, metadata={"parse": _parse_unit})
     claim_suggest_threshold: float = field(default=0.35, metadata={"parse": _parse_unit})

@@ -45,6 +45,20 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     raise StoreError(f"unsupported database {url!r}: use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
 
 
+# Full-text search (migration review_0001_fts) is hand-written SQL, not models: autogenerate skips it.
+SEARCH_TABLE_PREFIX = "article_fts"  # SQLite FTS5 table and its shadow tables
+SEARCH_INDEX = "ix_article_fts"  # PostgreSQL GIN expression index
+
+
+def include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
+    """Alembic ``include_name`` hook: leave the full-text search table, shadows and index alone."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(SEARCH_TABLE_PREFIX)
+    return not (type_ == "index" and name == SEARCH_INDEX)
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """The session factory; callers own transactions: ``with Session() as s, s.begin():``."""
     return sessionmaker(engine, expire_on_commit=False)

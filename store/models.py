@@ -10,16 +10,21 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Column,
     DateTime,
     Enum,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
+    Unicode,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -259,6 +264,13 @@ class Article(Base):
         Index("ix_article_cluster", "cluster_id"),
         Index("ix_article_content_hash", "content_hash"),
         Index("ix_article_collected", "collected_at"),
+        # covering index for weekly counts per outlet without reading article rows (report_0001)
+        Index("ix_article_report", "published_at", "outlet_id", "copy_of_id", "id"),
+        # undated items per outlet by collection time: a small partial index (report_0001)
+        Index(
+            "ix_article_undated", "collected_at", "outlet_id",
+            sqlite_where=text("published_at IS NULL"), postgresql_where=text("published_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -297,6 +309,8 @@ class Classification(Base):
     __table_args__ = (
         Index("ix_classification_relevance", "relevance"),
         Index("ix_classification_education", "is_education"),
+        # covering index for weekly counts: the report never reads the wide JSON columns (report_0001)
+        Index("ix_classification_report", "article_id", "is_education", "relevance", "theme_mask"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -461,3 +475,14 @@ class Alert(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+
+
+# APScheduler's job store table (scheduler.py), created by migration report_0001 so autogenerate
+# knows it; the columns are exactly those SQLAlchemyJobStore (APScheduler 3.x) defines.
+apscheduler_jobs = Table(
+    "apscheduler_jobs",
+    Base.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)

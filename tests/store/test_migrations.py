@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-from store.db import current_revisions, ensure_schema, head_revisions, make_engine, upgrade
+from store.db import current_revisions, ensure_schema, head_revisions, include_name, make_engine, upgrade
 from store.models import Base
 
 
@@ -18,7 +18,7 @@ def test_upgrade_from_empty_creates_every_table(migrated_engine: Engine) -> None
 
 def test_models_match_head(migrated_engine: Engine) -> None:
     with migrated_engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})
         diff = compare_metadata(ctx, Base.metadata)
     assert diff == [], f"models differ from the migrations; add a migration: {diff}"
 
