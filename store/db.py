@@ -47,16 +47,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 # Full-text search (migration review_0001_fts) is hand-written SQL, not models: autogenerate skips it.
 SEARCH_TABLE_PREFIX = "article_fts"  # SQLite FTS5 table and its shadow tables
-SEARCH_INDEX = "ix_article_fts"  # PostgreSQL GIN expression index
+SEARCH_INDEXES = {"ix_article_fts", "ix_review_item_search"}  # PostgreSQL GIN indexes
+SEARCH_COLUMNS = {"search_vector"}  # PostgreSQL-only tsvector copy on review_item (review_0003)
 
 
 def include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
-    """Alembic ``include_name`` hook: leave the full-text search table, shadows and index alone."""
+    """Alembic ``include_name`` hook: leave the full-text search tables, columns and indexes alone."""
     if name is None:
         return True
     if type_ == "table":
         return not name.startswith(SEARCH_TABLE_PREFIX)
-    return not (type_ == "index" and name == SEARCH_INDEX)
+    if type_ == "column":
+        return name not in SEARCH_COLUMNS
+    return not (type_ == "index" and name in SEARCH_INDEXES)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -400,6 +400,12 @@ class ReviewItem(Base):
         Index("ix_review_item_priority", "priority"),
         Index("ix_review_item_assignee_status", "assignee_id", "status"),
         Index("ix_review_item_created", "created_at"),
+        # queue pages and counts per status are index-only scans over these copies (review_0002)
+        Index(
+            "ix_review_item_queue",
+            "status", "priority", "outlet_id", "published_at", "risk_score", "theme_mask", "assignee_id",
+        ),
+        Index("ix_review_item_outlet_status", "outlet_id", "status"),
         CheckConstraint("priority >= 0", name="priority_nonneg"),
     )
 
@@ -415,6 +421,13 @@ class ReviewItem(Base):
     resolved_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic lock: two reviewers at once
+    # Copies of article.outlet_id/published_at and classification.risk_score/theme_mask, kept by database
+    # triggers (migration review_0002): the queue filters and counts per status read one narrow table.
+    # Writers never set them; they are read-only here.
+    outlet_id: Mapped[int | None] = mapped_column(Integer)
+    published_at: Mapped[datetime | None] = mapped_column()
+    risk_score: Mapped[float | None] = mapped_column(Float)
+    theme_mask: Mapped[int | None] = mapped_column(Integer)
 
     article: Mapped[Article] = relationship()
     assignee: Mapped[User | None] = relationship()

@@ -1,0 +1,232 @@
+"""JSON API under /api/: the queue, items, actions and claims, with the same cookie login and a CSRF header."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Path, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from review import core
+from review.core import CSRF_HEADER, check_csrf, db, need_user, state
+from store import review as rv
+from store.models import ReviewStatus, Verdict
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+class Me(BaseModel):
+    """The logged-in user and the CSRF token to send as the X-CSRF-Token header."""
+
+    id: int
+    username: str
+    role: str
+    csrf_token: str
+
+
+class QueueItem(BaseModel):
+    id: int
+    priority: float
+    status: ReviewStatus
+    status_label: str
+    verdict: Verdict | None
+    version: int
+    title: str
+    url: str
+    outlet: str
+    published_at: datetime | None
+    risk: float | None
+    themes: list[int]
+    assignee: str | None
+
+
+class Queue(BaseModel):
+    items: list[QueueItem]
+    counts: dict[str, int]
+    total: int
+    page: int
+    pages: int
+    capped: bool  # a very common search word: counts stop at 10,000 ("more than")
+
+
+class Event(BaseModel):
+    at: datetime
+    user: str | None
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    note: str | None
+
+
+class ClaimMatchOut(BaseModel):
+    claim_id: int
+    text: str
+    verdict: Verdict
+    similarity: float
+    level: str
+
+
+class StoryOut(BaseModel):
+    article_id: int
+    title: str
+    url: str
+    outlet: str
+    published_at: datetime | None
+    is_copy: bool
+
+
+class ItemOut(BaseModel):
+    id: int
+    version: int
+    status: ReviewStatus
+    verdict: Verdict | None
+    assignee: str | None
+    priority: float
+    note: str | None
+    article_id: int
+    title: str
+    url: str
+    outlet: str
+    published_at: datetime | None
+    text: str
+    risk: float | None
+    reasons: list[dict[str, Any]]
+    highlights: list[dict[str, Any]]
+    claims: list[ClaimMatchOut]
+    story: list[StoryOut]
+    history: list[Event]
+
+
+class Action(BaseModel):
+    """One action on an item; ``version`` is the version you last saw (a stale one answers 409)."""
+
+    action: Literal["take", "assign", "escalate", "verdict", "reopen", "claim"]
+    version: int = Field(ge=1)
+    note: str | None = Field(default=None, max_length=rv.MAX_NOTE)
+    verdict: Verdict | None = None
+    assignee_id: int | None = Field(default=None, ge=1)
+    text: str | None = Field(default=None, max_length=rv.MAX_CLAIM)
+    refutation_url: str | None = Field(default=None, max_length=1000)
+
+
+class ActionResult(BaseModel):
+    ok: bool
+    message: str
+    item: ItemOut
+
+
+class ClaimOut(BaseModel):
+    id: int
+    text: str
+    verdict: Verdict
+    refutation_url: str | None
+    author: str | None
+    created_at: datetime
+    matches: list[dict[str, Any]]
+
+
+@router.get("/me", response_model=Me)
+def me(request: Request, session: Session = Depends(db)) -> Me:
+    """Who is logged in, and the CSRF token for POST requests."""
+    user = need_user(request, session)
+    return Me(id=user.id, username=user.username, role=user.role.value, csrf_token=core.csrf_token(request))
+
+
+@router.get("/queue", response_model=Queue)
+def queue(request: Request, session: Session = Depends(db)) -> Queue:
+    """The queue with the same filters as the page: status, outlet, theme, risk, from, to, assignee, mine, q, page."""
+    user = need_user(request, session)
+    f, errors, _ = core.parse_filters(session, dict(request.query_params), user, state(request).tz)
+    if errors:
+        raise rv.ReviewError(" ".join(errors))
+    page = rv.queue_page(session, f)
+    return Queue(
+        items=[QueueItem(**r.__dict__, status_label=rv.STATUS_LABELS[r.status]) for r in page.rows],
+        counts={s.value: n for s, n in page.counts.items()},
+        total=page.total,
+        page=page.page,
+        pages=page.pages,
+        capped=page.capped,
+    )
+
+
+def item_out(session: Session, item_id: int) -> ItemOut:
+    """The item as JSON."""
+    d = rv.item_detail(session, item_id)
+    at = 0
+    highlights = []
+    for seg in d.segments:
+        if seg.label:
+            highlights.append({"start": at, "end": at + len(seg.text), "text": seg.text, "label": seg.label})
+        at += len(seg.text)
+    return ItemOut(
+        id=d.item.id,
+        version=d.item.version,
+        status=d.item.status,
+        verdict=d.item.verdict,
+        assignee=d.item.assignee.username if d.item.assignee else None,
+        priority=d.item.priority,
+        note=d.item.note,
+        article_id=d.article.id,
+        title=d.article.title,
+        url=d.article.url,
+        outlet=d.outlet.name,
+        published_at=d.article.published_at,
+        text=d.article.text,
+        risk=d.classification.risk_score if d.classification else None,
+        reasons=d.reasons,
+        highlights=highlights,
+        claims=[ClaimMatchOut(claim_id=c.claim.id, text=c.claim.text, verdict=c.claim.verdict, similarity=c.similarity, level=c.level) for c in d.claims],
+        story=[StoryOut(article_id=m.article.id, title=m.article.title, url=m.article.url, outlet=m.outlet, published_at=m.article.published_at, is_copy=m.copy) for m in d.story],
+        history=[Event(at=e.at, user=e.user.username if e.user else None, action=e.action, before=e.before, after=e.after, note=e.note) for e in d.events],
+    )
+
+
+@router.get("/items/{item_id}", response_model=ItemOut)
+def item(request: Request, item_id: int = Path(ge=1), session: Session = Depends(db)) -> ItemOut:
+    """One item with highlights, reasons, claim matches, story mates and history."""
+    need_user(request, session)
+    return item_out(session, item_id)
+
+
+@router.post("/items/{item_id}/actions", response_model=ActionResult)
+def act(
+    request: Request,
+    body: Action,
+    item_id: int = Path(ge=1),
+    x_csrf_token: str | None = Header(default=None, alias=CSRF_HEADER),
+    session: Session = Depends(db),
+) -> ActionResult:
+    """Take, assign, escalate, verdict, reopen or claim; send the X-CSRF-Token header from /api/me."""
+    user = need_user(request, session)
+    check_csrf(request, x_csrf_token)
+    from review.web import DONE, recheck_claim, run_action
+
+    fields = {k: str(v.value if hasattr(v, "value") else v) for k, v in body.model_dump().items() if v is not None}
+    with core.transaction(session):
+        result = run_action(session, user, item_id, body.action, fields)
+        claim_id = result.id if body.action == "claim" else None
+    message = DONE.get(body.action, "")
+    if claim_id is not None:
+        message = f"Đã thêm vào kho tin sai (#{claim_id}). " + recheck_claim(request, claim_id)
+    return ActionResult(ok=True, message=message, item=item_out(session, item_id))
+
+
+@router.get("/claims", response_model=list[ClaimOut])
+def claims(request: Request, session: Session = Depends(db)) -> list[ClaimOut]:
+    """The claim registry with the articles matched to each claim."""
+    need_user(request, session)
+    return [
+        ClaimOut(
+            id=r.claim.id,
+            text=r.claim.text,
+            verdict=r.claim.verdict,
+            refutation_url=r.claim.refutation_url,
+            author=r.author,
+            created_at=r.claim.created_at,
+            matches=[{"article_id": a.id, "title": a.title, "url": a.url, "outlet": o, "similarity": s, "level": lv} for a, o, s, lv in r.matches],
+        )
+        for r in rv.claims_with_matches(session)
+    ]

@@ -1,0 +1,140 @@
+"""The reviewers' web app: ``create_app(settings)`` builds it on the configured database."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from review import core
+from settings import Settings
+from store.db import make_engine, make_session_factory
+from store.review import ReviewError
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+INSECURE_KEY = "dev-insecure-change-me"
+
+SECURITY_HEADERS = {
+    # no external CDN, no inline scripts: everything the page needs comes from this server
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def _local(tz: ZoneInfo) -> Callable[[datetime | None], str]:
+    def fmt(value: datetime | None) -> str:
+        return value.astimezone(tz).strftime("%d/%m/%Y %H:%M") if value else "—"
+
+    return fmt
+
+
+def _dashboard(app: FastAPI) -> None:
+    """Show the dashboard link only when the report room's modules are importable (report.weekly, report.alerts)."""
+    app.state.dashboard_available = all(importlib.util.find_spec(m) is not None for m in ("report.weekly", "report.alerts"))
+
+
+def _sqlite_read_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Queue filters probe article and classification rows by id: a memory map and a bigger page cache
+    keep those probes off the read() path (256 MB is address space, not resident memory)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA mmap_size=268435456")
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.close()
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The FastAPI app: HTML pages, the JSON API under /api/ (OpenAPI at /api/openapi.json), static files."""
+    if settings.secret_key == INSECURE_KEY:
+        log.warning("NQ71_SECRET_KEY is the development default: set a long random value before real use")
+    engine = make_engine(settings.database_url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_read_pragmas)
+    app = FastAPI(
+        title="nq71-monitor: hàng đợi thẩm định",
+        version="0.1.0",
+        openapi_url="/api/openapi.json",
+        docs_url=None,  # Swagger UI loads from a CDN; the JSON document is enough offline
+        redoc_url=None,
+    )
+    app.state.nq71 = core.AppState(
+        settings=settings,
+        sessions=make_session_factory(engine),
+        serializer=URLSafeTimedSerializer(settings.secret_key, salt="nq71-session"),
+        tz=ZoneInfo(settings.timezone),
+    )
+    app.state.engine = engine
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.filters["local"] = _local(ZoneInfo(settings.timezone))
+    templates.env.filters["pct"] = lambda v: "—" if v is None else f"{float(v) * 100:.0f}%"
+    app.state.templates = templates
+    _dashboard(app)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.middleware("http")
+    async def cookie_session(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        core.load_cookie(request)
+        response = await call_next(request)
+        core.save_cookie(request, response)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        if request.url.path != "/static" and not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    def is_api(request: Request) -> bool:
+        return request.url.path.startswith("/api/")
+
+    @app.exception_handler(core.LoginRequired)
+    async def login_required(request: Request, exc: core.LoginRequired) -> Response:
+        if is_api(request):
+            return JSONResponse({"detail": "Chưa đăng nhập."}, status_code=401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":
+            target = "/queue"
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(ReviewError)
+    async def review_error(request: Request, exc: ReviewError) -> Response:
+        if is_api(request):
+            return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+        with core.state(request).sessions() as session:
+            user = core.current_user(request, session)
+            from review.web import render
+
+            return render(request, "error.html", {"user": user, "message": str(exc), "code": exc.status_code}, exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', [])[1:])}: {e.get('msg')}" for e in exc.errors())
+        return JSONResponse({"detail": f"Dữ liệu không hợp lệ: {problems}"}, status_code=422)
+
+    from review import api, web
+
+    app.include_router(web.router)
+    app.include_router(api.router)
+    return app
+
+
+def session_for(app: FastAPI) -> Session:
+    """A database session on the app's database (tests, scripts)."""
+    state: core.AppState = app.state.nq71
+    return state.sessions()
+

@@ -1,0 +1,415 @@
+"""Server-rendered Vietnamese pages: login, queue, item and its actions, audit, sources, claims, users."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from review import core
+from review.core import check_csrf, db, flash, need_user, state
+from review.users import authenticate, create_user, parse_role, set_active, set_role
+from store import review as rv
+from store.models import Role, User
+from store.queries import outlets_with_feeds
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    """Render a template with what every page needs (user, CSRF token, labels, flash)."""
+    templates = request.app.state.templates
+    base = {
+        "csrf": core.csrf_token(request),
+        "flash": core.pop_flash(request),
+        "STATUS_LABELS": rv.STATUS_LABELS,
+        "VERDICT_LABELS": rv.VERDICT_LABELS,
+        "ROLE_LABELS": rv.ROLE_LABELS,
+        "ACTION_LABELS": rv.ACTION_LABELS,
+        "THEME_LABELS": rv.THEME_LABELS,
+        "RISK_LABELS": rv.RISK_LABELS,
+        "Role": Role,
+        "has_role": rv.has_role,
+        "user": None,
+        "dashboard": request.app.state.dashboard_available,
+    }
+    base.update(context)
+    response: HTMLResponse = templates.TemplateResponse(request, name, base, status_code=status_code)
+    return response
+
+
+def redirect(url: str) -> RedirectResponse:
+    """A 303 redirect (POST → GET)."""
+    return RedirectResponse(url, status_code=303)
+
+
+def _safe_next(raw: str | None) -> str:
+    """Only local paths after login (no open redirect)."""
+    if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
+        return raw
+    return "/queue"
+
+
+# --- login, logout ----------------------------------------------------------------------------
+@router.get("/login")
+def login_form(request: Request, next: str = "/queue", session: Session = Depends(db)) -> Response:
+    if core.current_user(request, session) is not None:
+        return redirect(_safe_next(next))
+    return render(request, "login.html", {"next": _safe_next(next), "username": ""})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    csrf: str = Form(""),
+    next: str = Form("/queue"),
+    session: Session = Depends(db),
+) -> Response:
+    check_csrf(request, csrf)
+    settings = state(request).settings
+    if not username.strip() or not password:
+        return render(request, "login.html", {"error": "Nhập tên đăng nhập và mật khẩu.", "username": username[:64], "next": _safe_next(next)}, 400)
+    if len(username) > 64 or len(password) > 256:
+        return render(request, "login.html", {"error": "Sai tên đăng nhập hoặc mật khẩu.", "username": "", "next": _safe_next(next)}, 400)
+    with core.transaction(session):
+        result = authenticate(session, username, password, settings.login_max_failures, settings.login_lockout_minutes)
+        user_id = result.user.id if result.user else None
+    if user_id is None:
+        return render(request, "login.html", {"error": result.message, "username": username, "next": _safe_next(next)}, 401)
+    core.set_session(request, core.new_session_data(user_id))
+    return redirect(_safe_next(next))
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: str = Form("")) -> Response:
+    check_csrf(request, csrf)
+    core.set_session(request, core.new_session_data())
+    flash(request, "Đã đăng xuất.")
+    return redirect("/login")
+
+
+@router.get("/")
+def home() -> Response:
+    return redirect("/queue")
+
+
+# --- queue ------------------------------------------------------------------------------------
+@router.get("/queue")
+def queue(request: Request, session: Session = Depends(db)) -> Response:
+    user = need_user(request, session)
+    params = dict(request.query_params)
+    f, errors, kept = core.parse_filters(session, params, user, state(request).tz)
+    try:
+        page = rv.queue_page(session, f)
+    except rv.ReviewError as exc:
+        errors.append(str(exc))
+        f.q = None
+        kept.pop("q", None)
+        page = rv.queue_page(session, f)
+
+    def link(**changes: Any) -> str:
+        merged = {**kept, **{k: str(v) for k, v in changes.items() if v is not None}}
+        for k, v in changes.items():
+            if v is None:
+                merged.pop(k, None)
+        return "/queue?" + urlencode(merged)
+
+    return render(
+        request,
+        "queue.html",
+        {
+            "user": user,
+            "page": page,
+            "filters": kept,
+            "errors": errors,
+            "link": link,
+            "outlets": core.outlets_for_filter(session),
+            "users": rv.list_users(session),
+        },
+        400 if errors else 200,
+    )
+
+
+# --- item and actions -------------------------------------------------------------------------
+def _item_page(
+    request: Request, session: Session, user: User, item_id: int, error: str | None = None,
+    form: dict[str, str] | None = None, status_code: int = 200,
+) -> HTMLResponse:
+    detail = rv.item_detail(session, item_id)
+    return render(
+        request,
+        "item.html",
+        {"user": user, "d": detail, "error": error, "form": form or {}, "tz": state(request).tz},
+        status_code,
+    )
+
+
+def _parse_item_id(raw: str) -> int:
+    try:
+        return core.parse_int(raw, "Mã mục")
+    except rv.ReviewError:
+        raise rv.NotFound(f"Không có mục thẩm định {raw[:20]!r}.") from None
+
+
+@router.get("/items/{item_id}")
+def item_page(item_id: str, request: Request, session: Session = Depends(db)) -> Response:
+    user = need_user(request, session)
+    return _item_page(request, session, user, _parse_item_id(item_id))
+
+
+ACTIONS = {"take", "assign", "escalate", "verdict", "reopen", "claim"}
+DONE = {
+    "take": "Bạn đã nhận xử lý mục này.",
+    "assign": "Đã giao việc.",
+    "escalate": "Đã chuyển Sở GD&ĐT.",
+    "verdict": "Đã lưu kết luận.",
+    "reopen": "Đã mở lại mục.",
+}
+
+
+def run_action(session: Session, user: User, item_id: int, action: str, fields: dict[str, str]) -> Any:
+    """Do one action on an item; ReviewError carries the message when it cannot be done."""
+    version = core.parse_int(fields.get("version"), "Phiên bản", minimum=1) if fields.get("version") else None
+    if version is None:
+        raise rv.ReviewError("Thiếu phiên bản của mục (tải lại trang rồi thử lại).")
+    if action == "take":
+        return rv.take(session, item_id, user, version)
+    if action == "assign":
+        rv.require_role(user, Role.supervisor)
+        return rv.assign(session, item_id, user, core.parse_int(fields.get("assignee_id"), "Người được giao"), version)
+    if action == "escalate":
+        return rv.escalate(session, item_id, user, fields.get("note"), version)
+    if action == "verdict":
+        return rv.give_verdict(session, item_id, user, rv.parse_verdict(fields.get("verdict")), fields.get("note"), version)
+    if action == "reopen":
+        return rv.reopen(session, item_id, user, fields.get("note"), version)
+    if action == "claim":
+        return rv.add_claim(session, item_id, user, fields.get("text"), fields.get("refutation_url"), version)
+    raise rv.NotFound(f"Không có thao tác {action!r}.")
+
+
+def _import_jobs() -> Any:
+    """The top-level jobs module (classify room); not a packaged module yet, so also looked up beside review/."""
+    try:
+        return importlib.import_module("jobs")
+    except ModuleNotFoundError:
+        root = str(Path(__file__).resolve().parent.parent)
+        if root not in sys.path:
+            sys.path.append(root)
+        return importlib.import_module("jobs")
+
+
+def recheck_claim(request: Request, claim_id: int) -> str:
+    """Match the new claim against stored articles (classify room's jobs module); never loses the claim."""
+    settings = state(request).settings
+    try:
+        jobs = _import_jobs()
+    except ImportError:
+        log.warning("jobs module missing: claim %s registered but not rechecked", claim_id)
+        return "Chưa đối chiếu lại được các bài cũ (thiếu mô-đun đối chiếu)."
+    try:
+        with state(request).sessions() as session, session.begin():
+            classifier = jobs.load_classifier(session, settings)
+            result = jobs.recheck_claim(session, classifier, claim_id, settings)
+    except Exception:  # the claim is stored; a failed recheck must not look like a failed action
+        log.exception("recheck of claim %s failed", claim_id)
+        return "Đối chiếu lại các bài cũ gặp lỗi; quản trị viên xem nhật ký máy chủ."
+    found = len(result) if isinstance(result, (list, tuple, set)) else result if isinstance(result, int) else None
+    return f"Đã đối chiếu lại: {found} bài khớp." if found is not None else "Đã đối chiếu lại các bài cũ."
+
+
+@router.post("/items/{item_id}/{action}")
+async def item_action(item_id: str, action: str, request: Request) -> Response:
+    # the form is read here (async); the database work runs in the thread pool like the sync routes
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    return await run_in_threadpool(_item_action_sync, request, item_id, action, fields)
+
+
+def _item_action_sync(request: Request, raw_id: str, action: str, fields: dict[str, str]) -> Response:
+    with state(request).sessions() as session:
+        user = need_user(request, session)
+        check_csrf(request, fields.get("csrf"))
+        item_id = _parse_item_id(raw_id)
+        if action not in ACTIONS:
+            raise rv.NotFound(f"Không có thao tác {action[:30]!r}.")
+        try:
+            with core.transaction(session):
+                result = run_action(session, user, item_id, action, fields)
+                claim_id = result.id if action == "claim" else None
+        except rv.NotFound:
+            raise
+        except rv.ReviewError as exc:
+            session.rollback()
+            kept = {k: v for k, v in fields.items() if k not in {"csrf", "version"}}
+            kept["action"] = action
+            return _item_page(request, session, user, item_id, str(exc), kept, exc.status_code)
+    if claim_id is not None:
+        flash(request, f"Đã thêm vào kho tin sai (#{claim_id}). " + recheck_claim(request, claim_id))
+    else:
+        flash(request, DONE[action])
+    return redirect(f"/items/{item_id}")
+
+
+# --- audit ------------------------------------------------------------------------------------
+@router.get("/audit")
+def audit(request: Request, session: Session = Depends(db)) -> Response:
+    user = need_user(request, session, Role.supervisor)
+    today = date.today()
+    return render(request, "audit.html", {"user": user, "start": (today - timedelta(days=30)).isoformat(), "end": today.isoformat()})
+
+
+@router.get("/audit.csv")
+def audit_csv(request: Request, session: Session = Depends(db)) -> Response:
+    user = need_user(request, session, Role.supervisor)
+    start_raw, end_raw = request.query_params.get("from", ""), request.query_params.get("to", "")
+    try:
+        start = core.parse_date(start_raw, "Từ ngày")
+        end = core.parse_date(end_raw, "Đến ngày")
+        lo, hi = rv.day_bounds(start, end, state(request).tz)
+    except rv.ReviewError as exc:
+        return render(request, "audit.html", {"user": user, "error": str(exc), "start": start_raw[:10], "end": end_raw[:10]}, 400)
+    body = rv.audit_csv(session, lo, hi)
+    name = f"nhat-ky-tham-dinh_{start.isoformat()}_{end.isoformat()}.csv"
+    return Response(body, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# --- sources ----------------------------------------------------------------------------------
+@router.get("/sources")
+def sources(request: Request, session: Session = Depends(db)) -> Response:
+    user = need_user(request, session)
+    return render(request, "sources.html", {"user": user, "outlets": outlets_with_feeds(session), "tz": state(request).tz})
+
+
+@router.post("/feeds/{feed_id}/{what}")
+def feed_pause(
+    feed_id: str, what: str, request: Request, csrf: str = Form(""), session: Session = Depends(db)
+) -> Response:
+    user = need_user(request, session)
+    check_csrf(request, csrf)
+    rv.require_role(user, Role.admin)
+    if what not in {"pause", "resume"}:
+        raise rv.NotFound("Thao tác phải là pause hoặc resume.")
+    fid = core.parse_int(feed_id, "Mã nguồn cấp")
+    with core.transaction(session):
+        feed = rv.set_feed_paused(session, fid, user, what == "pause")
+        url = feed.url
+    flash(request, f"{'Đã tạm dừng' if what == 'pause' else 'Đã chạy lại'} nguồn cấp {url}.")
+    return redirect("/sources")
+
+
+# --- claims -----------------------------------------------------------------------------------
+@router.get("/claims")
+def claims(request: Request, session: Session = Depends(db)) -> Response:
+    user = need_user(request, session)
+    rows = rv.claims_with_matches(session)
+    item_of = rv.item_ids_for_articles(session, {a.id for r in rows for a, *_ in r.matches} | {r.claim.source_article_id for r in rows if r.claim.source_article_id})
+    return render(request, "claims.html", {"user": user, "rows": rows, "item_of": item_of})
+
+
+# --- users ------------------------------------------------------------------------------------
+@router.get("/users")
+def users(request: Request, session: Session = Depends(db)) -> Response:
+    user = need_user(request, session, Role.admin)
+    return render(request, "users.html", {"user": user, "users": rv.list_users(session), "form": {}})
+
+
+@router.post("/users")
+def users_add(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    role: str = Form(""),
+    display_name: str = Form(""),
+    csrf: str = Form(""),
+    session: Session = Depends(db),
+) -> Response:
+    user = need_user(request, session, Role.admin)
+    check_csrf(request, csrf)
+    try:
+        with core.transaction(session):
+            created = create_user(session, username, password, parse_role(role), display_name or None)
+            name = created.username
+    except rv.ReviewError as exc:
+        session.rollback()
+        form = {"username": username[:64], "role": role[:20], "display_name": display_name[:200]}
+        return render(request, "users.html", {"user": user, "users": rv.list_users(session), "error": str(exc), "form": form}, exc.status_code)
+    flash(request, f"Đã tạo tài khoản {name}.")
+    return redirect("/users")
+
+
+@router.post("/users/{user_id}/{what}")
+def users_change(
+    user_id: str, what: str, request: Request, role: str = Form(""), csrf: str = Form(""), session: Session = Depends(db)
+) -> Response:
+    actor = need_user(request, session, Role.admin)
+    check_csrf(request, csrf)
+    try:
+        uid = core.parse_int(user_id, "Mã người dùng")
+        with core.transaction(session):
+            if what == "role":
+                target = set_role(session, actor, uid, parse_role(role))
+                message = f"{target.username}: vai trò mới {rv.ROLE_LABELS[target.role]}."
+            elif what in {"deactivate", "activate"}:
+                target = set_active(session, actor, uid, what == "activate")
+                message = f"{target.username}: {'đã kích hoạt lại' if target.active else 'đã vô hiệu hóa'}."
+            else:
+                raise rv.NotFound(f"Không có thao tác {what[:30]!r}.")
+    except rv.ReviewError as exc:
+        session.rollback()
+        return render(request, "users.html", {"user": actor, "users": rv.list_users(session), "error": str(exc), "form": {}}, exc.status_code)
+    flash(request, message)
+    return redirect("/users")
+
+
+# --- dashboard (report room) ------------------------------------------------------------------
+DASHBOARD_COLUMNS = [
+    ("outlet_name", "Cơ quan"), ("items", "Tổng tin"), ("education", "Tin giáo dục"), ("nq71", "Tin NQ71"),
+    ("nq71_share", "% NQ71"), ("flagged", "Gắn cờ"), ("tin_gia", "Tin giả"), ("tin_sai_su_that", "Tin sai sự thật"),
+]
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, session: Session = Depends(db)) -> Response:
+    user = need_user(request, session)
+    if not request.app.state.dashboard_available:
+        return render(request, "dashboard.html", {"user": user, "missing": True})
+    from report.alerts import recent_alerts
+    from report.weekly import weekly_coverage
+    from report.weeks import PeriodError
+
+    settings = state(request).settings
+    week = (request.query_params.get("week") or "").strip() or None
+    try:
+        coverage = weekly_coverage(session, week, settings)
+    except PeriodError as exc:
+        return render(request, "dashboard.html", {"user": user, "missing": False, "error": str(exc), "week": (week or "")[:20]}, 400)
+    return render(
+        request,
+        "dashboard.html",
+        {"user": user, "missing": False, "coverage": coverage, "columns": DASHBOARD_COLUMNS, "alerts": recent_alerts(session, 20),
+         "week": coverage.label},
+    )
+
+
+@router.get("/dashboard/chart.png")
+def dashboard_chart(request: Request, session: Session = Depends(db)) -> Response:
+    need_user(request, session)
+    if not request.app.state.dashboard_available:
+        raise rv.NotFound("Mô-đun báo cáo chưa sẵn sàng.")
+    from report.charts import coverage_png
+
+    png = coverage_png(session, 8, state(request).settings)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})

@@ -1,0 +1,814 @@
+"""Review queue: read the queue and items, act on them, and write the append-only audit (session first)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, column, exists, func, literal, select, table, text
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.exc import StaleDataError
+
+from store.models import (
+    Article,
+    Claim,
+    ClaimMatch,
+    Classification,
+    Feed,
+    Outlet,
+    ReviewEvent,
+    ReviewItem,
+    ReviewStatus,
+    Role,
+    User,
+    Verdict,
+    utcnow,
+)
+
+# --- words the reviewers use ------------------------------------------------------------------
+STATUS_LABELS: dict[ReviewStatus, str] = {
+    ReviewStatus.new: "Mới",
+    ReviewStatus.in_progress: "Đang xử lý",
+    ReviewStatus.escalated: "Chuyển Sở GD&ĐT",
+    ReviewStatus.resolved: "Đã xử lý",
+}
+VERDICT_LABELS: dict[Verdict, str] = {
+    Verdict.tin_gia: "Tin giả",
+    Verdict.tin_sai_su_that: "Tin sai sự thật",
+    Verdict.tin_xac_thuc: "Tin xác thực",
+    Verdict.khong_lien_quan: "Không liên quan",
+}
+ROLE_LABELS: dict[Role, str] = {Role.reviewer: "Thẩm định viên", Role.supervisor: "Giám sát", Role.admin: "Quản trị"}
+ACTION_LABELS: dict[str, str] = {
+    "take": "Nhận xử lý",
+    "assign": "Giao việc",
+    "escalate": "Chuyển Sở GD&ĐT",
+    "verdict": "Kết luận",
+    "reopen": "Mở lại",
+    "add_claim": "Thêm vào kho tin sai",
+}
+THEME_LABELS: dict[int, str] = {
+    1: "Nhận thức, lãnh đạo, truyền thông",
+    2: "Thể chế, pháp luật",
+    3: "Chuyển đổi số, AI",
+    4: "Nội dung, phương pháp, thi cử",
+    5: "Nhà giáo, cán bộ quản lý",
+    6: "Đầu tư, điều kiện bảo đảm",
+    7: "Đại học, nhân lực chất lượng cao",
+    8: "Hợp tác quốc tế",
+}
+# risk bands over Classification.risk_score: [low, high)
+RISK_BANDS: dict[str, tuple[float, float]] = {"low": (0.0, 0.4), "medium": (0.4, 0.7), "high": (0.7, 1.01)}
+RISK_LABELS: dict[str, str] = {"low": "Thấp", "medium": "Trung bình", "high": "Cao"}
+ROLE_RANK: dict[Role, int] = {Role.reviewer: 1, Role.supervisor: 2, Role.admin: 3}
+NOTE_REQUIRED = {Verdict.tin_gia, Verdict.tin_sai_su_that}
+FALSE_VERDICTS = NOTE_REQUIRED
+MAX_NOTE = 2000
+MAX_CLAIM = 2000
+MAX_QUERY = 200
+PER_PAGE = 50
+SEARCH_CAP = 10_000  # searches count at most this many hits ("hơn 10.000")
+
+
+class ReviewError(ValueError):
+    """An action a user asked for cannot be done; the message (Vietnamese) says what to fix."""
+
+    status_code = 400
+
+
+class NotFound(ReviewError):
+    """An id that does not exist."""
+
+    status_code = 404
+
+
+class Forbidden(ReviewError):
+    """The user's role does not allow this."""
+
+    status_code = 403
+
+
+class ConflictError(ReviewError):
+    """Someone else changed the item since the user loaded it (optimistic lock)."""
+
+    status_code = 409
+
+
+def has_role(user: User, role: Role) -> bool:
+    """True if the user's role is at least ``role`` (reviewer < supervisor < admin)."""
+    return ROLE_RANK[user.role] >= ROLE_RANK[role]
+
+
+def require_role(user: User, role: Role) -> None:
+    """Raise Forbidden unless the user has at least ``role``."""
+    if not has_role(user, role):
+        raise Forbidden(f"Bạn không có quyền làm việc này: cần vai trò {ROLE_LABELS[role]} trở lên.")
+
+
+def clean_text(value: str | None, what: str, max_len: int, required: bool = False) -> str | None:
+    """NFC-normalise and trim free text; refuse too long, or empty when required."""
+    cleaned = unicodedata.normalize("NFC", value or "").strip()
+    if len(cleaned) > max_len:
+        raise ReviewError(f"{what} quá dài ({len(cleaned)} ký tự); tối đa {max_len} ký tự.")
+    if not cleaned:
+        if required:
+            raise ReviewError(f"{what} không được để trống.")
+        return None
+    return cleaned
+
+
+# --- the queue --------------------------------------------------------------------------------
+@dataclass
+class QueueFilter:
+    """What the reviewer asked the queue to show."""
+
+    status: ReviewStatus | None = None
+    outlet_id: int | None = None
+    theme: int | None = None
+    risk: str | None = None  # key of RISK_BANDS
+    published_from: datetime | None = None  # inclusive, aware
+    published_to: datetime | None = None  # exclusive, aware
+    assignee_id: int | None = None
+    unassigned: bool = False
+    q: str | None = None
+    page: int = 1
+    per_page: int = PER_PAGE
+
+
+@dataclass
+class QueueRow:
+    """One line of the queue."""
+
+    id: int
+    priority: float
+    status: ReviewStatus
+    verdict: Verdict | None
+    version: int
+    title: str
+    url: str
+    outlet: str
+    published_at: datetime | None
+    risk: float | None
+    themes: list[int]
+    assignee: str | None
+
+
+@dataclass
+class QueuePage:
+    """A page of the queue with counts per status for the same filters."""
+
+    rows: list[QueueRow]
+    counts: dict[ReviewStatus, int]
+    total: int
+    page: int
+    pages: int
+    per_page: int
+    capped: bool = False  # a search matched more than SEARCH_CAP items: counts are lower bounds
+
+
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)  # letters and digits; "_" separates like FTS5 does
+_PHRASE = re.compile(r'"([^"]*)"')
+
+
+def _search_terms(q: str) -> list[list[str]]:
+    """Words and "quoted phrases" of a search, NFC-normalised; each entry is one required term."""
+    q = unicodedata.normalize("NFC", q)
+    terms = [words for words in (_TOKEN.findall(p) for p in _PHRASE.findall(q)) if words]
+    terms.extend([word] for word in _TOKEN.findall(_PHRASE.sub(" ", q)))
+    return terms
+
+
+def fts_query(q: str) -> str:
+    """An FTS5 MATCH string: every word (or "quoted phrase") required; user syntax never reaches FTS5."""
+    return " AND ".join('"' + " ".join(words) + '"' for words in _search_terms(q))
+
+
+def ts_query(q: str) -> str:
+    """PostgreSQL's to_tsquery for the words of a search, all required (phrases are checked apart)."""
+    return " & ".join(f"'{w.lower()}'" for words in _search_terms(q) for w in words)
+
+
+def like_phrases(q: str) -> list[str]:
+    """ILIKE patterns for the "quoted phrases" of a search (underscore and percent escaped)."""
+    out = []
+    for words in _search_terms(q):
+        if len(words) > 1:
+            phrase = " ".join(words).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            out.append(f"%{phrase}%")
+    return out
+
+
+_FTS = table("article_fts", column("rowid"))
+
+
+def _search_match(session: Session, q: str) -> Any:
+    """The full-text condition (diacritics kept): article_fts (SQLite) or review_item.search_vector (PostgreSQL)."""
+    if not _search_terms(q):
+        raise ReviewError("Từ khóa tìm kiếm không có chữ nào để tìm.")
+    if session.get_bind().dialect.name == "postgresql":
+        # review_item.search_vector is a trigger-kept copy of the article's vector (review_0003), GIN-indexed
+        match = text("review_item.search_vector @@ to_tsquery('simple'::regconfig, :fts_q)").bindparams(fts_q=ts_query(q))
+        # a phrase operator (<->) would make PostgreSQL recompute vectors for every candidate; the index
+        # finds rows with all the words, then ILIKE on the article checks the words are in that order
+        checks = [
+            exists(
+                select(literal(1)).where(
+                    Article.id == ReviewItem.article_id,
+                    text(
+                        f"(coalesce(article.title, '') || ' ' || coalesce(article.text, '')) ILIKE :fts_p{i} ESCAPE '\\'"
+                    ).bindparams(**{f"fts_p{i}": pattern}),
+                )
+            )
+            for i, pattern in enumerate(like_phrases(q))
+        ]
+        return and_(match, *checks)
+    return text("article_fts MATCH :fts_q").bindparams(fts_q=fts_query(q))
+
+
+def _join_search(session: Session, stmt: Any, q: str) -> Any:
+    """Drive from the full-text hits (cheapest when hits are few, and streams when capped)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return stmt.where(_search_match(session, q))
+    return stmt.join(_FTS, _FTS.c.rowid == ReviewItem.article_id).where(_search_match(session, q))
+
+
+def _exists_search(session: Session, q: str) -> Any:
+    """A per-row check, for walking the queue in priority order when hits are dense (a common word)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _search_match(session, q)
+    return exists(select(literal(1)).select_from(_FTS).where(_FTS.c.rowid == ReviewItem.article_id, _search_match(session, q)))
+
+
+def _filtered(session: Session, stmt: Any, f: QueueFilter, with_status: bool) -> Any:
+    """Apply the filters on review_item alone (outlet, date, risk and theme are trigger-kept copies there)."""
+    if with_status and f.status is not None:
+        stmt = stmt.where(ReviewItem.status == f.status)
+    if f.outlet_id is not None:
+        stmt = stmt.where(ReviewItem.outlet_id == f.outlet_id)
+    if f.published_from is not None:
+        stmt = stmt.where(ReviewItem.published_at >= f.published_from)
+    if f.published_to is not None:
+        stmt = stmt.where(ReviewItem.published_at < f.published_to)
+    if f.theme is not None:
+        stmt = stmt.where(ReviewItem.theme_mask.op("&")(1 << (f.theme - 1)) != 0)
+    if f.risk is not None:
+        low, high = RISK_BANDS[f.risk]
+        stmt = stmt.where(ReviewItem.risk_score >= low, ReviewItem.risk_score < high)
+    if f.unassigned:
+        stmt = stmt.where(ReviewItem.assignee_id.is_(None))
+    elif f.assignee_id is not None:
+        stmt = stmt.where(ReviewItem.assignee_id == f.assignee_id)
+    return stmt
+
+
+def status_counts(session: Session, f: QueueFilter) -> tuple[dict[ReviewStatus, int], bool]:
+    """Items per status under the other filters (the tabs above the queue), and whether a search was capped.
+
+    A search for a very common word would count most of the queue through the full-text index (0.5-1 s);
+    counting stops at SEARCH_CAP hits instead and the page says "more than".
+    """
+    stmt = _filtered(session, select(ReviewItem.status).select_from(ReviewItem), f, with_status=False)
+    if f.q:
+        stmt = _join_search(session, stmt, f.q).limit(SEARCH_CAP + 1)
+    sub = stmt.subquery()
+    counts = {s: 0 for s in ReviewStatus}
+    row: Any
+    for row in session.execute(select(sub.c.status, func.count()).group_by(sub.c.status)):
+        counts[ReviewStatus(row[0])] = int(row[1])
+    return counts, bool(f.q) and sum(counts.values()) > SEARCH_CAP
+
+
+def queue_page(session: Session, f: QueueFilter) -> QueuePage:
+    """One page of the queue, highest priority first, with the counts per status."""
+    counts, capped = status_counts(session, f)
+    total = counts[f.status] if f.status is not None else sum(counts.values())
+    pages = max(1, -(-total // f.per_page))
+    page = min(max(1, f.page), pages)
+    ids_stmt = _filtered(session, select(ReviewItem.id).select_from(ReviewItem), f, with_status=True)
+    if f.q and capped:
+        # so many hits that walking the queue in priority order fills a page within a few hundred rows
+        ids_stmt = ids_stmt.where(_exists_search(session, f.q))
+    elif f.q:
+        ids_stmt = _join_search(session, ids_stmt, f.q)  # few hits: take them all, sort them
+    ids_stmt = ids_stmt.order_by(ReviewItem.priority.desc(), ReviewItem.id.desc())
+    ids_stmt = ids_stmt.limit(f.per_page).offset((page - 1) * f.per_page)
+    ids = list(session.scalars(ids_stmt))
+    rows: list[QueueRow] = []
+    if ids:
+        assignee = aliased(User)
+        detail = (
+            select(
+                ReviewItem.id,
+                ReviewItem.priority,
+                ReviewItem.status,
+                ReviewItem.verdict,
+                ReviewItem.version,
+                Article.title,
+                Article.url,
+                Outlet.name,
+                Article.published_at,
+                Classification.risk_score,
+                Classification.theme_mask,
+                assignee.username,
+            )
+            .join(Article, Article.id == ReviewItem.article_id)
+            .join(Outlet, Outlet.id == Article.outlet_id)
+            .outerjoin(Classification, Classification.article_id == Article.id)
+            .outerjoin(assignee, assignee.id == ReviewItem.assignee_id)
+            .where(ReviewItem.id.in_(ids))
+        )
+        by_id: dict[int, Any] = {r[0]: r for r in session.execute(detail)}
+        for item_id in ids:
+            r = by_id[item_id]
+            mask = int(r[10] or 0)
+            rows.append(
+                QueueRow(
+                    id=r[0],
+                    priority=float(r[1]),
+                    status=ReviewStatus(r[2]),
+                    verdict=Verdict(r[3]) if r[3] else None,
+                    version=int(r[4]),
+                    title=r[5] or "(không có tiêu đề)",
+                    url=r[6],
+                    outlet=r[7],
+                    published_at=r[8],
+                    risk=float(r[9]) if r[9] is not None else None,
+                    themes=[n for n in range(1, 9) if mask & (1 << (n - 1))],
+                    assignee=r[11],
+                )
+            )
+    return QueuePage(rows=rows, counts=counts, total=total, page=page, pages=pages, per_page=f.per_page, capped=capped)
+
+
+# --- one item ---------------------------------------------------------------------------------
+@dataclass
+class Span:
+    """A piece of evidence in the article text."""
+
+    start: int
+    end: int
+    label: str
+
+
+@dataclass
+class Segment:
+    """A run of article text, highlighted when it is evidence."""
+
+    text: str
+    label: str | None = None
+
+
+@dataclass
+class MatchedClaim:
+    """A registered claim this article repeats, and how closely."""
+
+    claim: Claim
+    similarity: float
+    level: str
+
+
+@dataclass
+class StoryMate:
+    """Another article in the same story (cluster) or a copy of this one."""
+
+    article: Article
+    outlet: str
+    copy: bool
+
+
+@dataclass
+class ItemDetail:
+    """Everything the item page shows."""
+
+    item: ReviewItem
+    article: Article
+    outlet: Outlet
+    classification: Classification | None
+    segments: list[Segment]
+    reasons: list[dict[str, Any]]
+    claims: list[MatchedClaim]
+    story: list[StoryMate]
+    events: list[ReviewEvent]
+    has_claim: bool = False
+    users: list[User] = field(default_factory=list)
+
+
+def _span_dicts(value: Any) -> Iterator[dict[str, Any]]:
+    """Every {text,start,end} dict inside a reasons/evidence JSON value, however nested."""
+    if isinstance(value, dict):
+        if isinstance(value.get("start"), int) and isinstance(value.get("end"), int):
+            yield value
+        for child in value.values():
+            if isinstance(child, (dict, list)):
+                yield from _span_dicts(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _span_dicts(child)
+
+
+def evidence_spans(body: str, classification: Classification | None) -> list[Span]:
+    """Evidence spans that really lie in ``body``; a span whose offsets drifted is found by its text."""
+    if classification is None:
+        return []
+    found: list[Span] = []
+    sources: list[tuple[str, Any]] = [(str(r.get("label") or r.get("code") or ""), r) for r in classification.reasons or [] if isinstance(r, dict)]
+    sources.append(("Bằng chứng liên quan NQ71", classification.evidence or {}))
+    for label, value in sources:
+        for span in _span_dicts(value):
+            start, end, snippet = int(span["start"]), int(span["end"]), str(span.get("text") or "")
+            if not (0 <= start < end <= len(body)) or (snippet and body[start:end] != snippet):
+                at = body.find(snippet) if snippet else -1
+                if at < 0:
+                    continue
+                start, end = at, at + len(snippet)
+            found.append(Span(start, end, label))
+    return found
+
+
+def highlight(body: str, spans: Iterable[Span]) -> list[Segment]:
+    """Cut the text into plain and highlighted runs; overlapping spans merge into one highlight."""
+    merged: list[Span] = []
+    for span in sorted(spans, key=lambda s: (s.start, s.end)):
+        if merged and span.start <= merged[-1].end:
+            last = merged[-1]
+            labels = last.label if span.label in last.label.split("; ") else f"{last.label}; {span.label}"
+            merged[-1] = Span(last.start, max(last.end, span.end), labels)
+        else:
+            merged.append(span)
+    segments: list[Segment] = []
+    at = 0
+    for span in merged:
+        if span.start > at:
+            segments.append(Segment(body[at : span.start]))
+        segments.append(Segment(body[span.start : span.end], span.label or "Bằng chứng"))
+        at = span.end
+    if at < len(body):
+        segments.append(Segment(body[at:]))
+    return segments
+
+
+def get_item(session: Session, item_id: int) -> ReviewItem:
+    """The review item, or NotFound with a clear message."""
+    item = session.get(ReviewItem, item_id)
+    if item is None:
+        raise NotFound(f"Không có mục thẩm định số {item_id}.")
+    return item
+
+
+def item_detail(session: Session, item_id: int) -> ItemDetail:
+    """The item with its text highlighted, reasons, claim matches, story mates and full history."""
+    item = get_item(session, item_id)
+    article = item.article
+    classification = session.scalar(select(Classification).where(Classification.article_id == article.id))
+    segments = highlight(article.text or "", evidence_spans(article.text or "", classification))
+    reasons = [r for r in (classification.reasons if classification else []) if isinstance(r, dict)]
+    claims: dict[int, MatchedClaim] = {}
+    for match, claim in session.execute(
+        select(ClaimMatch, Claim).join(Claim, Claim.id == ClaimMatch.claim_id).where(ClaimMatch.article_id == article.id)
+    ):
+        claims[claim.id] = MatchedClaim(claim, float(match.similarity), match.level)
+    for m in classification.claim_matches if classification else []:
+        cid = m.get("claim_id") if isinstance(m, dict) else None
+        if isinstance(cid, int) and cid not in claims:
+            registered = session.get(Claim, cid)
+            if registered is not None:
+                claims[cid] = MatchedClaim(registered, float(m.get("similarity") or 0.0), str(m.get("level") or ""))
+    mates: list[StoryMate] = []
+    # one indexed query per relation: an OR across columns makes the planners scan every article
+    related: set[int] = set()
+    if article.cluster_id is not None:
+        related.update(session.scalars(select(Article.id).where(Article.cluster_id == article.cluster_id).limit(200)))
+    related.update(session.scalars(select(Article.id).where(Article.copy_of_id == article.id).limit(200)))
+    if article.copy_of_id is not None:
+        related.add(article.copy_of_id)
+        related.update(session.scalars(select(Article.id).where(Article.copy_of_id == article.copy_of_id).limit(200)))
+    related.discard(article.id)
+    if related:
+        stmt = select(Article, Outlet.name).join(Outlet, Outlet.id == Article.outlet_id).where(Article.id.in_(related))
+        found = sorted(session.execute(stmt).all(), key=lambda r: (r[0].published_at is None, -(r[0].published_at.timestamp() if r[0].published_at else 0), r[0].id))
+        for other, outlet_name in found[:50]:
+            is_copy = other.copy_of_id == article.id or other.id == article.copy_of_id or (
+                article.copy_of_id is not None and other.copy_of_id == article.copy_of_id
+            )
+            mates.append(StoryMate(other, outlet_name, is_copy))
+    events = list(
+        session.scalars(select(ReviewEvent).where(ReviewEvent.review_item_id == item.id).order_by(ReviewEvent.at, ReviewEvent.id))
+    )
+    has_claim = session.scalar(select(func.count()).select_from(Claim).where(Claim.source_article_id == article.id)) or 0
+    users = list(session.scalars(select(User).where(User.active.is_(True)).order_by(User.username)))
+    return ItemDetail(
+        item, article, article.outlet, classification, segments, reasons, sorted(claims.values(), key=lambda c: -c.similarity),
+        mates, events, bool(has_claim), users,
+    )
+
+
+# --- actions ----------------------------------------------------------------------------------
+def _snapshot(session: Session, item: ReviewItem) -> dict[str, Any]:
+    assignee = session.get(User, item.assignee_id) if item.assignee_id else None
+    return {
+        "status": item.status.value,
+        "verdict": item.verdict.value if item.verdict else None,
+        "assignee": assignee.username if assignee else None,
+    }
+
+
+def _load_for_action(session: Session, item_id: int, user: User, expected_version: int | None) -> ReviewItem:
+    """The item, checked against the version the user saw; a stale version is a conflict."""
+    if not user.active:
+        raise Forbidden("Tài khoản đã bị khóa.")
+    item = get_item(session, item_id)
+    if expected_version is not None and item.version != expected_version:
+        who = session.scalar(
+            select(User.username)
+            .join(ReviewEvent, ReviewEvent.user_id == User.id)
+            .where(ReviewEvent.review_item_id == item.id)
+            .order_by(ReviewEvent.id.desc())
+            .limit(1)
+        )
+        by = f" bởi {who}" if who else ""
+        raise ConflictError(
+            f"Xung đột: mục #{item.id} vừa được cập nhật{by} sau khi bạn mở trang. "
+            "Chưa có gì được lưu; hãy xem trạng thái mới rồi thực hiện lại (nội dung bạn nhập vẫn còn trong ô)."
+        )
+    return item
+
+
+def _may_work_on(user: User, item: ReviewItem) -> None:
+    """Reviewers act on their own or unassigned items; supervisors and admins on any."""
+    if item.assignee_id not in (None, user.id) and not has_role(user, Role.supervisor):
+        raise Forbidden("Mục này đang giao cho người khác; chỉ người được giao hoặc giám sát viên được thao tác.")
+
+
+def _commit_change(
+    session: Session, item: ReviewItem, user: User, action: str, before: dict[str, Any], note: str | None
+) -> ReviewEvent:
+    """Flush the item (version checked by SQLAlchemy) and append the audit row in the same transaction."""
+    now = utcnow()
+    item_id = item.id  # read before the flush: a failed flush expires the object
+    if item.first_action_at is None:
+        item.first_action_at = now
+    try:
+        session.flush()  # the UPDATE carries "WHERE version = <seen>": a concurrent change matches no row
+    except StaleDataError:
+        raise ConflictError(
+            f"Xung đột: mục #{item_id} vừa được người khác cập nhật cùng lúc. Chưa có gì được lưu; hãy thực hiện lại."
+        ) from None
+    event = ReviewEvent(
+        review_item_id=item.id, user_id=user.id, at=now, action=action, before=before, after=_snapshot(session, item), note=note
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def take(session: Session, item_id: int, user: User, expected_version: int | None) -> ReviewItem:
+    """Assign the item to the user and mark it in progress."""
+    item = _load_for_action(session, item_id, user, expected_version)
+    if item.status == ReviewStatus.resolved:
+        raise ReviewError("Mục đã xử lý xong; giám sát viên cần mở lại trước khi nhận.")
+    if item.assignee_id == user.id and item.status == ReviewStatus.in_progress:
+        raise ReviewError("Bạn đang xử lý mục này rồi.")
+    _may_work_on(user, item)
+    before = _snapshot(session, item)
+    item.assignee_id = user.id
+    if item.status == ReviewStatus.new:
+        item.status = ReviewStatus.in_progress
+    _commit_change(session, item, user, "take", before, None)
+    return item
+
+
+def assign(session: Session, item_id: int, user: User, assignee_id: int, expected_version: int | None) -> ReviewItem:
+    """A supervisor gives the item to someone."""
+    require_role(user, Role.supervisor)
+    item = _load_for_action(session, item_id, user, expected_version)
+    if item.status == ReviewStatus.resolved:
+        raise ReviewError("Mục đã xử lý xong; hãy mở lại trước khi giao.")
+    target = session.get(User, assignee_id)
+    if target is None or not target.active:
+        raise NotFound(f"Không có người dùng đang hoạt động với mã {assignee_id}.")
+    if item.assignee_id == target.id:
+        raise ReviewError(f"Mục đã được giao cho {target.username}.")
+    before = _snapshot(session, item)
+    item.assignee_id = target.id
+    if item.status == ReviewStatus.new:
+        item.status = ReviewStatus.in_progress
+    _commit_change(session, item, user, "assign", before, None)
+    return item
+
+
+def escalate(session: Session, item_id: int, user: User, note: str | None, expected_version: int | None) -> ReviewItem:
+    """Send the item to Sở GD&ĐT for a ruling; the note says what is asked."""
+    cleaned = clean_text(note, "Ghi chú chuyển Sở GD&ĐT", MAX_NOTE, required=True)
+    item = _load_for_action(session, item_id, user, expected_version)
+    if item.status == ReviewStatus.resolved:
+        raise ReviewError("Mục đã xử lý xong; hãy mở lại trước khi chuyển.")
+    if item.status == ReviewStatus.escalated:
+        raise ReviewError("Mục đã được chuyển Sở GD&ĐT.")
+    _may_work_on(user, item)
+    before = _snapshot(session, item)
+    item.status = ReviewStatus.escalated
+    if item.assignee_id is None:
+        item.assignee_id = user.id
+    item.note = cleaned
+    _commit_change(session, item, user, "escalate", before, cleaned)
+    return item
+
+
+def parse_verdict(raw: str | None) -> Verdict:
+    """A verdict from a form value, or a clear message listing the choices."""
+    try:
+        return Verdict((raw or "").strip())
+    except ValueError:
+        choices = ", ".join(VERDICT_LABELS.values())
+        raise ReviewError(f"Hãy chọn một kết luận: {choices}.") from None
+
+
+def give_verdict(
+    session: Session, item_id: int, user: User, verdict: Verdict, note: str | None, expected_version: int | None
+) -> ReviewItem:
+    """Decide the item; a false or distorted verdict needs a note saying why."""
+    cleaned = clean_text(note, "Ghi chú", MAX_NOTE, required=verdict in NOTE_REQUIRED)
+    item = _load_for_action(session, item_id, user, expected_version)
+    if item.status == ReviewStatus.resolved:
+        raise ReviewError("Mục đã có kết luận; giám sát viên cần mở lại nếu muốn đổi.")
+    _may_work_on(user, item)
+    before = _snapshot(session, item)
+    item.status = ReviewStatus.resolved
+    item.verdict = verdict
+    item.resolved_at = utcnow()
+    if item.assignee_id is None:
+        item.assignee_id = user.id
+    if cleaned:
+        item.note = cleaned
+    _commit_change(session, item, user, "verdict", before, cleaned)
+    return item
+
+
+def reopen(session: Session, item_id: int, user: User, note: str | None, expected_version: int | None) -> ReviewItem:
+    """A supervisor reopens a resolved or escalated item (verdict cleared, history kept)."""
+    require_role(user, Role.supervisor)
+    cleaned = clean_text(note, "Lý do mở lại", MAX_NOTE)
+    item = _load_for_action(session, item_id, user, expected_version)
+    if item.status not in (ReviewStatus.resolved, ReviewStatus.escalated):
+        raise ReviewError("Chỉ mở lại được mục đã xử lý hoặc đã chuyển Sở GD&ĐT.")
+    before = _snapshot(session, item)
+    item.status = ReviewStatus.in_progress
+    item.verdict = None
+    item.resolved_at = None
+    _commit_change(session, item, user, "reopen", before, cleaned)
+    return item
+
+
+def clean_url(raw: str | None) -> str | None:
+    """An optional http(s) URL, or a clear message."""
+    value = (raw or "").strip()
+    if not value:
+        return None
+    if len(value) > 1000 or not re.match(r"^https?://[^\s/]+\.[^\s]+$", value):
+        raise ReviewError("Đường dẫn bài cải chính phải là một URL http(s) đầy đủ, tối đa 1000 ký tự.")
+    return value
+
+
+def add_claim(
+    session: Session, item_id: int, user: User, claim_text: str | None, refutation_url: str | None, expected_version: int | None
+) -> Claim:
+    """Register the claim of a confirmed false item so later copies and paraphrases are matched to it."""
+    cleaned = clean_text(claim_text, "Nội dung tin sai", MAX_CLAIM, required=True)
+    assert cleaned is not None
+    if len(cleaned) < 10:
+        raise ReviewError("Nội dung tin sai quá ngắn: hãy viết cả câu (ít nhất 10 ký tự).")
+    url = clean_url(refutation_url)
+    item = _load_for_action(session, item_id, user, expected_version)
+    if item.status != ReviewStatus.resolved or item.verdict not in FALSE_VERDICTS:
+        raise ReviewError("Chỉ thêm vào kho tin sai từ mục đã kết luận Tin giả hoặc Tin sai sự thật.")
+    exists = session.scalar(select(Claim.id).where(Claim.source_article_id == item.article_id).limit(1))
+    if exists is not None:
+        raise ReviewError(f"Bài này đã có trong kho tin sai (mục kho #{exists}).")
+    assert item.verdict is not None
+    claim = Claim(text=cleaned, verdict=item.verdict, refutation_url=url, author_id=user.id, source_article_id=item.article_id)
+    session.add(claim)
+    session.flush()
+    before = _snapshot(session, item)
+    # the event is the audit of this action; the item itself does not change, so no version bump
+    session.add(
+        ReviewEvent(
+            review_item_id=item.id, user_id=user.id, at=utcnow(), action="add_claim", before=before,
+            after={**before, "claim_id": claim.id}, note=cleaned,
+        )
+    )
+    session.flush()
+    return claim
+
+
+# --- audit export -----------------------------------------------------------------------------
+AUDIT_COLUMNS = ["event_id", "at_utc", "item_id", "article_url", "title", "user", "action", "before", "after", "note"]
+
+
+def audit_events(session: Session, start: datetime, end: datetime) -> Iterator[list[str]]:
+    """Audit rows for events in [start, end), oldest first, ready for a CSV writer."""
+    stmt = (
+        select(ReviewEvent, User.username, Article.url, Article.title)
+        .join(ReviewItem, ReviewItem.id == ReviewEvent.review_item_id)
+        .join(Article, Article.id == ReviewItem.article_id)
+        .outerjoin(User, User.id == ReviewEvent.user_id)
+        .where(ReviewEvent.at >= start, ReviewEvent.at < end)
+        .order_by(ReviewEvent.at, ReviewEvent.id)
+    )
+    for event, username, url, title in session.execute(stmt):
+        yield [
+            str(event.id),
+            event.at.isoformat(),
+            str(event.review_item_id),
+            url,
+            title,
+            username or "",
+            event.action,
+            json.dumps(event.before, ensure_ascii=False, sort_keys=True) if event.before else "",
+            json.dumps(event.after, ensure_ascii=False, sort_keys=True) if event.after else "",
+            event.note or "",
+        ]
+
+
+def audit_csv(session: Session, start: datetime, end: datetime) -> str:
+    """The audit for a period as CSV text (UTF-8 with BOM so Excel shows Vietnamese correctly)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(AUDIT_COLUMNS)
+    for row in audit_events(session, start, end):
+        writer.writerow(row)
+    return out.getvalue()
+
+
+# --- sources, claims, users -------------------------------------------------------------------
+def set_feed_paused(session: Session, feed_id: int, user: User, paused: bool) -> Feed:
+    """An admin pauses or resumes a feed (the crawler skips paused feeds)."""
+    require_role(user, Role.admin)
+    feed = session.get(Feed, feed_id)
+    if feed is None:
+        raise NotFound(f"Không có nguồn cấp số {feed_id}.")
+    if feed.paused == paused:
+        raise ReviewError("Nguồn cấp đã tạm dừng rồi." if paused else "Nguồn cấp đang chạy rồi.")
+    feed.paused = paused
+    session.flush()
+    return feed
+
+
+@dataclass
+class ClaimRow:
+    """A registered claim and the articles matched to it."""
+
+    claim: Claim
+    author: str | None
+    matches: list[tuple[Article, str, float, str]]  # article, outlet name, similarity, level
+
+
+def claims_with_matches(session: Session, limit_matches: int = 20) -> list[ClaimRow]:
+    """The claim registry, newest first, each with its best matches."""
+    rows: list[ClaimRow] = []
+    for claim, author in session.execute(
+        select(Claim, User.username).outerjoin(User, User.id == Claim.author_id).order_by(Claim.created_at.desc(), Claim.id.desc())
+    ):
+        matches = [
+            (article, outlet, float(m.similarity), m.level)
+            for m, article, outlet in session.execute(
+                select(ClaimMatch, Article, Outlet.name)
+                .join(Article, Article.id == ClaimMatch.article_id)
+                .join(Outlet, Outlet.id == Article.outlet_id)
+                .where(ClaimMatch.claim_id == claim.id)
+                .order_by(ClaimMatch.similarity.desc())
+                .limit(limit_matches)
+            )
+        ]
+        rows.append(ClaimRow(claim, author, matches))
+    return rows
+
+
+def item_ids_for_articles(session: Session, article_ids: Iterable[int]) -> dict[int, int]:
+    """Review item id per article id, for linking claim matches to the queue."""
+    ids = list(article_ids)
+    if not ids:
+        return {}
+    return {a: i for i, a in session.execute(select(ReviewItem.id, ReviewItem.article_id).where(ReviewItem.article_id.in_(ids)))}
+
+
+def list_users(session: Session) -> list[User]:
+    """All users, active first."""
+    return list(session.scalars(select(User).order_by(User.active.desc(), User.username)))
+
+
+def day_bounds(start: date, end: date, tz: Any) -> tuple[datetime, datetime]:
+    """[start 00:00, end+1 00:00) in the city's time zone, as aware datetimes."""
+    from datetime import time, timedelta
+
+    if end < start:
+        raise ReviewError("Ngày kết thúc phải sau hoặc bằng ngày bắt đầu.")
+    return datetime.combine(start, time(), tz), datetime.combine(end + timedelta(days=1), time(), tz)
+

@@ -1,0 +1,189 @@
+"""The queue page: priority order, filters, full-text search keeping diacritics, counts, pagination; the item page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from store.models import Article, Classification, Relevance, ReviewItem
+from tests.review.support import NOW, World, login, post_action
+
+
+def _titles(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'<a href="/items/\d+">([^<]+)</a>', html)
+
+
+def test_queue_is_sorted_by_priority_with_counts_per_status(client: TestClient, world: World) -> None:
+    login(client, "thamdinh.lan")
+    html = client.get("/queue").text
+    assert _titles(html) == [
+        "Hải Phòng dừng bữa ăn bán trú ở trường tiểu học công lập?",
+        "Lan truyền danh sách sáp nhập trường đại học",
+        "Xác minh tin đồn dừng bữa ăn bán trú",
+        "Phụ cấp ưu đãi giáo viên tăng lên tối thiểu 70%",
+    ]
+    assert "Mới <b>3</b>" in html and "Đã xử lý <b>1</b>" in html and "Tất cả <b>4</b>" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("status=resolved", ["Xác minh tin đồn dừng bữa ăn bán trú"]),
+        ("theme=7", ["Lan truyền danh sách sáp nhập trường đại học"]),
+        ("risk=high", ["Hải Phòng dừng bữa ăn bán trú ở trường tiểu học công lập?"]),
+        ("risk=low", ["Phụ cấp ưu đãi giáo viên tăng lên tối thiểu 70%"]),
+        ("from=2026-11-19&to=2026-11-20", ["Hải Phòng dừng bữa ăn bán trú ở trường tiểu học công lập?", "Xác minh tin đồn dừng bữa ăn bán trú"]),
+        ("from=2026-11-16&to=2026-11-16", []),
+        ("assignee=none", ["Hải Phòng dừng bữa ăn bán trú ở trường tiểu học công lập?", "Lan truyền danh sách sáp nhập trường đại học", "Phụ cấp ưu đãi giáo viên tăng lên tối thiểu 70%"]),
+        ("mine=1", ["Xác minh tin đồn dừng bữa ăn bán trú"]),
+        ("q=bán trú", ["Hải Phòng dừng bữa ăn bán trú ở trường tiểu học công lập?", "Xác minh tin đồn dừng bữa ăn bán trú"]),
+        ("q=BÁN TRÚ tiktok", ["Hải Phòng dừng bữa ăn bán trú ở trường tiểu học công lập?", "Xác minh tin đồn dừng bữa ăn bán trú"]),
+        ("q=bán trú đại học", []),
+        ("q=ban tru", []),  # diacritics are kept: "ban tru" is other words
+        ('q="sáp nhập"', ["Lan truyền danh sách sáp nhập trường đại học"]),
+        ("q=phụ cấp&risk=low", ["Phụ cấp ưu đãi giáo viên tăng lên tối thiểu 70%"]),
+    ],
+)
+def test_filters_and_search(client: TestClient, world: World, query: str, expected: list[str]) -> None:
+    login(client, "thamdinh.lan")
+    r = client.get(f"/queue?{query}")
+    assert r.status_code == 200
+    assert _titles(r.text) == expected
+
+
+def test_outlet_and_assignee_filters(client: TestClient, world: World) -> None:
+    token = login(client, "thamdinh.lan")
+    assert _titles(client.get(f"/queue?outlet={world.outlet_social}").text) == ["Hải Phòng dừng bữa ăn bán trú ở trường tiểu học công lập?"]
+    post_action(client, token, world.merger_item, "take", 1)
+    assert _titles(client.get(f"/queue?assignee={world.reviewer}&status=in_progress").text) == ["Lan truyền danh sách sáp nhập trường đại học"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("status=xong", "Trạng thái không hợp lệ"),
+        ("outlet=abc", "Nguồn tin phải là một số nguyên"),
+        ("outlet=9999", "Không có nguồn tin số 9999"),
+        ("theme=9", "Nhóm nhiệm vụ phải từ 1 đến 8"),
+        ("risk=rat-cao", "Mức rủi ro"),
+        ("from=26/11/2026", "năm-tháng-ngày"),
+        ("from=2026-11-20&to=2026-11-01", "Đến ngày phải sau"),
+        ("assignee=777", "Không có người dùng số 777"),
+        ("q=" + "a" * 201, "dài quá 200"),
+        ("q=%22%22%20!!", "không có chữ nào"),
+        ("page=0", "Trang phải từ 1"),
+    ],
+)
+def test_bad_filters_get_a_message(client: TestClient, world: World, query: str, message: str) -> None:
+    login(client, "thamdinh.lan")
+    r = client.get(f"/queue?{query}")
+    assert r.status_code == 400 and message in r.text
+    assert "Hàng đợi thẩm định" in r.text  # still a usable page
+
+
+def test_pagination(client: TestClient, world: World, sessions: sessionmaker[Session]) -> None:
+    with sessions() as s, s.begin():
+        for n in range(60):
+            a = Article(url=f"https://baohaiphong.vn/tin-truong-hoc-{n}", outlet_id=world.outlet_city, title=f"Trường Tiểu học số {n} ở Kiến An tổ chức học trải nghiệm",
+                        text="Học sinh tham gia hoạt động trải nghiệm về an toàn giao thông.", published_at=NOW - timedelta(days=1))
+            s.add(a)
+            s.flush()
+            s.add(Classification(article_id=a.id, model_version="test-1", is_education=True, education_score=0.9, relevance=Relevance.none,
+                                 relevance_score=0.1, risk_score=0.1))
+            s.add(ReviewItem(article_id=a.id, priority=0.01 + n / 10000))
+    login(client, "thamdinh.lan")
+    first = client.get("/queue?status=new")
+    assert "63 mục · trang 1/2" in first.text and len(_titles(first.text)) == 50
+    second = client.get("/queue?status=new&page=2")
+    assert len(_titles(second.text)) == 13 and "Trang trước" in second.text and "Trang sau" not in second.text
+    beyond = client.get("/queue?status=new&page=99")
+    assert "trang 2/2" in beyond.text
+
+
+def test_item_page_shows_evidence_reasons_claims_story_and_history(client: TestClient, world: World) -> None:
+    login(client, "thamdinh.lan")
+    html = client.get(f"/items/{world.rumour_item}").text
+    assert '<mark title="Khẳng định chưa có nguồn chính thức">dừng tổ chức bữa ăn bán trú</mark>' in html
+    assert '<mark title="Nguồn mạng xã hội">phụ huynh phải tự mang cơm cho con</mark>' in html
+    assert "Khẳng định chưa có nguồn chính thức" in html and "trọng số 0.60" in html
+    assert "82%" in html and "Hải Phòng dừng tổ chức bữa ăn bán trú tại các trường mầm non" in html and "tự động" in html
+    assert "Báo và PT-TH Hải Phòng" in html and "bản sao" in html and "Xác minh tin đồn dừng bữa ăn bán trú" in html
+    assert "Đưa vào hàng đợi" in html
+
+
+def test_article_text_is_escaped(client: TestClient, world: World, sessions: sessionmaker[Session]) -> None:
+    with sessions() as s, s.begin():
+        a = Article(url="https://x.vn/xss", outlet_id=world.outlet_city, title="<script>alert('x')</script> Tin lạ", text="<img src=x onerror=alert(1)> nội dung")
+        s.add(a)
+        s.flush()
+        item = ReviewItem(article_id=a.id, priority=0.5)
+        s.add(item)
+        s.flush()
+        item_id = item.id
+    login(client, "thamdinh.lan")
+    html = client.get(f"/items/{item_id}").text
+    assert "&lt;script&gt;" in html and "<img src=x" not in html
+
+
+def test_filter_copies_follow_later_changes_to_articles_and_classifications(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    """Outlet, date, risk and theme are copied onto review_item by triggers; later edits must reach the queue."""
+    from sqlalchemy import select
+
+    with sessions() as s, s.begin():
+        item = s.get(ReviewItem, world.allowance_item)
+        assert item is not None
+        article = s.get(Article, item.article_id)
+        assert article is not None
+        article.outlet_id = world.outlet_social
+        article.published_at = NOW - timedelta(days=40)
+        c = s.scalar(select(Classification).where(Classification.article_id == article.id))
+        assert c is not None
+        c.risk_score = 0.95
+        c.theme_mask = Classification.mask_of([2, 5])
+    login(client, "thamdinh.lan")
+    title = "Phụ cấp ưu đãi giáo viên tăng lên tối thiểu 70%"
+    assert title in _titles(client.get(f"/queue?outlet={world.outlet_social}&risk=high&theme=2&from=2026-10-01&to=2026-10-15").text)
+    assert title not in _titles(client.get("/queue?risk=low").text)
+    with sessions() as s, s.begin():
+        c = s.scalar(select(Classification).join(ReviewItem, ReviewItem.article_id == Classification.article_id).where(ReviewItem.id == world.allowance_item))
+        assert c is not None
+        s.delete(c)
+    assert title not in _titles(client.get("/queue?risk=high").text)
+    assert title in _titles(client.get("/queue").text)
+
+
+def test_a_very_common_search_word_is_counted_up_to_a_cap(client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past SEARCH_CAP hits the counts stop ("Hơn N mục") and the page walks the queue in priority order."""
+    from store import review as rv
+
+    monkeypatch.setattr(rv, "SEARCH_CAP", 1)
+    login(client, "thamdinh.lan")
+    html = client.get("/queue?q=Hải Phòng").text
+    assert "Hơn 2 mục khớp" in html
+    assert _titles(html) == [
+        "Hải Phòng dừng bữa ăn bán trú ở trường tiểu học công lập?",
+        "Lan truyền danh sách sáp nhập trường đại học",
+        "Xác minh tin đồn dừng bữa ăn bán trú",
+        "Phụ cấp ưu đãi giáo viên tăng lên tối thiểu 70%",
+    ]
+    assert client.get("/api/queue", params={"q": "Hải Phòng"}).json()["capped"] is True
+
+
+def test_search_follows_an_edited_article(client: TestClient, world: World, sessions: sessionmaker[Session]) -> None:
+    """Outlets revise articles: the search index (FTS5 triggers / PostgreSQL copy) must follow."""
+    with sessions() as s, s.begin():
+        item = s.get(ReviewItem, world.merger_item)
+        assert item is not None
+        article = s.get(Article, item.article_id)
+        assert article is not None
+        article.title = "Bộ GD&ĐT bác bỏ danh sách giải thể trường đại học"
+    login(client, "thamdinh.lan")
+    assert _titles(client.get("/queue?q=giải thể").text) == ["Bộ GD&amp;ĐT bác bỏ danh sách giải thể trường đại học"]
+    assert _titles(client.get('/queue?q="truyền danh sách"').text) == []
