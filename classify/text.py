@@ -1,0 +1,167 @@
+"""Text preparation: NFC, clean-up, sentences with spans, underthesea tokens once per item."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cached_property
+
+# Zero-width and bidi characters that break matching but are invisible to readers.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u202a-\u202e]")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u3000]+")
+_NEWLINES = re.compile(r"\s*\n\s*(\n\s*)*")
+# "!!!!!" -> "!!!" and "?????" -> "???": keeps the shouting signal, bounds the length.
+_REPEAT_PUNCT = re.compile(r"([!?.,])\1{3,}")
+_SENT_END = re.compile(r"(?<=[.!?…])[\"”’)»]*\s+(?=[\"“‘(«]?[A-ZĐÀ-ỸÁÉÍÓÚÝ0-9])|\n+")
+
+FIELDS = ("title", "summary", "text")
+# Longer bodies are cut: the judgement is made by the start of an article, and tokenising is linear in length.
+MAX_TEXT_CHARS = 20000
+# How the fields are joined into one document; offsets in evidence are into the cleaned field text.
+FIELD_SEP = "\n\n"
+
+
+def nfc(value: str) -> str:
+    """Unicode NFC (Vietnamese arrives as NFC or NFD; matching needs one form)."""
+    return unicodedata.normalize("NFC", value)
+
+
+def clean(value: str | None) -> str:
+    """NFC, HTML entities decoded, invisible characters removed, whitespace and repeated punctuation tidied."""
+    if not value:
+        return ""
+    out = nfc(html.unescape(value))
+    out = _INVISIBLE.sub("", out)
+    out = _SPACES.sub(" ", out)
+    out = _NEWLINES.sub(lambda m: "\n\n" if m.group(0).count("\n") > 1 else "\n", out)
+    out = _REPEAT_PUNCT.sub(lambda m: m.group(1) * 3, out)
+    return out.strip()
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of the document: its text and its character offsets in one field."""
+
+    text: str
+    start: int
+    end: int
+    field: str
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON form stored with classifications."""
+        return {"text": self.text, "start": self.start, "end": self.end, "field": self.field}
+
+
+def split_sentences(value: str) -> list[tuple[int, int]]:
+    """Sentence (start, end) offsets: split after . ! ? … before a capital/digit, and at line breaks."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in _SENT_END.finditer(value):
+        if m.start() > pos:
+            spans.append((pos, m.start()))
+        pos = m.end()
+    if pos < len(value):
+        spans.append((pos, len(value)))
+    out = []
+    for s, e in spans:
+        # strip leading/trailing spaces inside each span so offsets point at the words
+        while s < e and value[s].isspace():
+            s += 1
+        while e > s and value[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+def word_tokens(value: str) -> list[str]:
+    """underthesea word_tokenize: multi-syllable words keep their inner spaces."""
+    from underthesea import word_tokenize
+
+    if not value.strip():
+        return []
+    tokens: list[str] = word_tokenize(value)
+    return tokens
+
+
+def token_features(tokens: list[str]) -> str:
+    """Lower-cased tokens joined by spaces, syllables inside a word joined by ``_`` (model input)."""
+    return " ".join(t.lower().replace(" ", "_") for t in tokens if any(c.isalnum() for c in t))
+
+
+@dataclass
+class Doc:
+    """One item prepared once: cleaned fields, sentences, syllables and word tokens, shared by every model."""
+
+    title: str = ""
+    summary: str = ""
+    text: str = ""
+    _tokens: list[str] | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, title: str | None, summary: str | None, text: str | None) -> Doc:
+        """Clean the three fields (a summary repeated at the start of the text is kept once)."""
+        t, s, b = clean(title), clean(summary), clean((text or "")[: MAX_TEXT_CHARS * 2])[:MAX_TEXT_CHARS]
+        if s and b.startswith(s):
+            b = b[len(s):].lstrip()
+        return cls(t, s, b)
+
+    def field_text(self, name: str) -> str:
+        """The cleaned text of one field."""
+        return str(getattr(self, name))
+
+    @cached_property
+    def full(self) -> str:
+        """All fields joined (title first)."""
+        return FIELD_SEP.join(x for x in (self.title, self.summary, self.text) if x)
+
+    @property
+    def tokens(self) -> list[str]:
+        """underthesea word tokens of the whole item, computed once."""
+        if self._tokens is None:
+            self._tokens = word_tokens(self.full)
+        return self._tokens
+
+    @cached_property
+    def features(self) -> str:
+        """Token string for the linear models."""
+        return token_features(self.tokens)
+
+    @cached_property
+    def head_features(self) -> str:
+        """Title and summary tokens (computed from the shared token list, not re-tokenised)."""
+        head_len = len(self.title) + len(self.summary)
+        if not self.text:
+            return self.features
+        # tokens come in document order: take roughly the share that covers title + summary
+        n, seen, out = 0, 0, []
+        for tok in self.tokens:
+            seen += len(tok) + 1
+            out.append(tok)
+            n += 1
+            if seen >= head_len:
+                break
+        return token_features(out)
+
+    @cached_property
+    def _sentence_spans(self) -> dict[str, list[tuple[int, int]]]:
+        return {name: split_sentences(self.field_text(name)) for name in FIELDS}
+
+    def sentences(self) -> list[Span]:
+        """Every sentence of every field, with field-relative offsets."""
+        out: list[Span] = []
+        for name in FIELDS:
+            value = self.field_text(name)
+            for s, e in self._sentence_spans[name]:
+                out.append(Span(value[s:e], s, e, name))
+        return out
+
+    def sentence_at(self, name: str, offset: int) -> Span | None:
+        """The sentence of a field that contains an offset."""
+        value = self.field_text(name)
+        for s, e in self._sentence_spans[name]:
+            if s <= offset < e:
+                return Span(value[s:e], s, e, name)
+        return None

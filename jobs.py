@@ -1,0 +1,284 @@
+"""Glue between classify/ and store/: used by the crawl pipeline, the CLI, the scheduler and the review app."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from classify.api import ClaimRef, Classifier, ItemIn, Result
+from classify.stories import STORY_THRESHOLD, WINDOW_DAYS, StoryItem, cluster_stories, story_text
+from settings import Settings
+from store.classifications import (
+    active_claims,
+    articles_to_classify,
+    ensure_review_item,
+    recent_articles,
+    reviewer_verdicts,
+    story_neighbours,
+    upsert_classification,
+    write_claim_matches,
+)
+from store.models import Article, Claim, Verdict, utcnow
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent
+# Half-life of recency in the review priority: a rumour from last week matters less than today's.
+RECENCY_HALF_LIFE_DAYS = 3.0
+TIER_REACH = {"city": 1.0, "national": 1.5}
+
+
+def model_dir(settings: Settings) -> Path:
+    """The model folder; a relative setting is taken from the project root when not found from here."""
+    path = settings.model_dir
+    if not path.is_absolute() and not path.exists():
+        path = ROOT / path
+    return path
+
+
+def load_classifier(session: Session, settings: Settings) -> Classifier:
+    """The shipped (or configured) model with the active claims of the registry."""
+    clf = Classifier.load(
+        model_dir(settings), suggest=settings.claim_suggest_threshold, auto=settings.claim_auto_threshold
+    )
+    clf.set_claims([ClaimRef(c.id, c.text, c.verdict.value) for c in active_claims(session)])
+    return clf
+
+
+_CACHE: dict[str, Any] = {}
+
+
+def cached_classifier(session: Session, settings: Settings) -> Classifier:
+    """One classifier per process and model folder (loading takes a second); claims refreshed when they change.
+
+    For the crawl pipeline's per-item hook: ``classify_articles(s, cached_classifier(s, settings), [a], settings)``.
+    """
+    key = str(model_dir(settings))
+    claims = active_claims(session)
+    stamp = tuple((c.id, c.text) for c in claims)
+    entry = _CACHE.get(key)
+    if entry is None:
+        entry = _CACHE[key] = {"clf": Classifier.load(model_dir(settings), suggest=settings.claim_suggest_threshold,
+                                                      auto=settings.claim_auto_threshold), "stamp": None}
+    clf: Classifier = entry["clf"]
+    if entry["stamp"] != stamp:
+        clf.set_claims([ClaimRef(c.id, c.text, c.verdict.value) for c in claims])
+        entry["stamp"] = stamp
+    return clf
+
+
+def item_of(article: Article) -> ItemIn:
+    """The classifier's view of a stored article."""
+    outlet = article.outlet
+    return ItemIn(
+        title=article.title or "",
+        summary=article.summary or "",
+        text=article.text or "",
+        url=article.url,
+        outlet=outlet.name if outlet else "",
+        outlet_kind=outlet.kind.value if outlet else None,
+        outlet_tier=outlet.tier.value if outlet else None,
+        engagement=article.engagement,
+        published_at=article.published_at,
+    )
+
+
+def reach(article: Article) -> float:
+    """Reach factor: outlet tier, and social engagement (log-scaled: 10x the shares is not 10x the harm)."""
+    tier = article.outlet.tier.value if article.outlet else "city"
+    factor = TIER_REACH.get(tier, 1.0)
+    eng = article.engagement or {}
+    total = 0.0
+    for key, weight in (("shares", 1.0), ("comments", 0.5), ("likes", 0.1), ("reactions", 0.1), ("views", 0.01)):
+        try:
+            total += weight * float(eng.get(key, 0) or 0)
+        except (TypeError, ValueError):
+            continue
+    return factor * (1.0 + math.log10(1.0 + total) / 2.0)
+
+
+def recency(article: Article, now: datetime | None = None) -> float:
+    """1.0 for an item published now, halving every RECENCY_HALF_LIFE_DAYS, never below 0.05."""
+    when = article.published_at or article.collected_at or utcnow()
+    age = max(0.0, ((now or utcnow()) - when).total_seconds() / 86400.0)
+    return max(0.05, float(0.5 ** (age / RECENCY_HALF_LIFE_DAYS)))
+
+
+def priority(risk: float, article: Article, now: datetime | None = None) -> float:
+    """Review priority = risk x reach x recency."""
+    return round(risk * reach(article) * recency(article, now), 6)
+
+
+def store_result(session: Session, article: Article, result: Result, settings: Settings) -> bool:
+    """Write one result: classification, claim matches, and a review item when warranted; True if queued."""
+    upsert_classification(
+        session,
+        article.id,
+        model_version=result.model_version,
+        is_education=result.is_education,
+        education_score=result.education_score,
+        relevance=result.relevance,
+        relevance_score=result.relevance_score,
+        themes=result.themes,
+        risk_score=result.risk_score,
+        reasons=result.reasons,
+        evidence=result.evidence,
+        claim_matches=result.claim_matches,
+    )
+    write_claim_matches(session, article.id, result.claim_matches)
+    if result.is_education and result.risk_score >= settings.review_threshold:
+        top = ", ".join(r["code"] for r in sorted(result.reasons, key=lambda r: -r["weight"])[:3] if r["weight"] > 0)
+        item = ensure_review_item(session, article.id, priority(result.risk_score, article), note=f"risk {result.risk_score:.2f}: {top}")
+        return item is not None
+    return False
+
+
+def classify_articles(session: Session, classifier: Classifier, articles: Sequence[Article], settings: Settings) -> int:
+    """Score articles, store their classification and claim matches, queue risky education items; returns count."""
+    if not articles:
+        return 0
+    results = classifier.score_many([item_of(a) for a in articles])
+    queued = 0
+    for article, result in zip(articles, results):
+        queued += store_result(session, article, result, settings)
+    assign_story_clusters(session, articles)
+    log.info("classified %d articles (%d queued for review), model %s", len(articles), queued, classifier.model_version)
+    return len(articles)
+
+
+def classify_backlog(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    batch: int = 200,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Classify every article with no classification or one from an older model, one transaction per batch."""
+    from store.classifications import count_to_classify
+
+    with sessions() as session:
+        classifier = load_classifier(session, settings)
+        total = count_to_classify(session, classifier.model_version)
+    done, after = 0, 0
+    while True:
+        with sessions() as session, session.begin():
+            rows = articles_to_classify(session, classifier.model_version, batch, after)
+            if not rows:
+                break
+            classify_articles(session, classifier, rows, settings)
+            after = rows[-1].id
+        done += len(rows)
+        if progress:
+            progress(done, total)
+    return done
+
+
+def recheck_claim(session: Session, classifier: Classifier, claim_id: int, settings: Settings, days: int = 30) -> int:
+    """Match one (new) claim against the last `days` days; matched articles are re-classified; returns matches."""
+    from classify.claims import ClaimMatcher
+    from classify.text import Doc
+
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise ValueError(f"claim {claim_id} does not exist")
+    matcher = ClaimMatcher(classifier.bundle.claim_vectorizer, [ClaimRef(claim.id, claim.text, claim.verdict.value)],
+                           classifier.suggest_threshold, classifier.auto_threshold)
+    hits = [a for a in recent_articles(session, days) if matcher.match(Doc.of(a.title, a.summary, a.text))]
+    if not hits:
+        return 0
+    refs = {c.id for c in classifier.matcher.claims}
+    if claim.id not in refs:
+        classifier.set_claims([*classifier.matcher.claims, ClaimRef(claim.id, claim.text, claim.verdict.value)])
+    classify_articles(session, classifier, hits, settings)
+    return len(hits)
+
+
+def assign_story_clusters(
+    session: Session,
+    articles: Sequence[Article],
+    window_days: float = WINDOW_DAYS,
+    threshold: float = STORY_THRESHOLD,
+) -> int:
+    """Give articles their story cluster (id of the story's first article); copies follow their original.
+
+    Copies already carry copy_of_id/cluster_id from the crawler (classify/near_dup.py); an original that
+    joins an earlier story moves its copies with it. Returns how many cluster ids changed.
+    """
+    if not articles:
+        return 0
+    ids = [a.id for a in articles]
+    dated = [a.published_at for a in articles if a.published_at]
+    window = timedelta(days=window_days)
+    known: list[tuple[StoryItem, int | str]] = []
+    if dated:
+        for n in story_neighbours(session, min(dated) - window, max(dated) + window, ids):
+            if n.cluster_id is not None:
+                known.append((StoryItem(n.id, story_text(n.title, n.summary, n.text), n.published_at), n.cluster_id))
+    items = [
+        StoryItem(a.id, story_text(a.title, a.summary, a.text), a.published_at, a.copy_of_id)
+        for a in articles
+    ]
+    # an original already in a copy group keeps its group's cluster for its copies
+    mapping = cluster_stories(items, known, threshold=threshold, window_days=window_days)
+    changed = 0
+    for a in articles:
+        new = mapping.get(a.id)
+        if a.copy_of_id is not None:
+            original = session.get(Article, a.copy_of_id)
+            new = original.cluster_id if original and original.cluster_id else a.copy_of_id
+        if new is not None and a.cluster_id != int(new):
+            old = a.cluster_id
+            a.cluster_id = int(new)
+            changed += 1
+            # copies of this article follow it into its story
+            session.execute(update(Article).where(Article.copy_of_id == a.id).values(cluster_id=int(new)))
+            if old is not None and old == a.id:
+                session.execute(update(Article).where(Article.cluster_id == old, Article.id != a.id)
+                                .values(cluster_id=int(new)))
+    session.flush()
+    return changed
+
+
+def training_items_from_db(session: Session) -> list[Any]:
+    """Reviewers' verdicts as labelled items for the learned risk component."""
+    from classify.model import LabelledItem
+
+    out = []
+    for article, verdict in reviewer_verdicts(session):
+        misinfo = 1 if verdict in (Verdict.tin_gia, Verdict.tin_sai_su_that) else 0
+        out.append(LabelledItem(
+            id=f"review-{article.id}", title=article.title or "", summary=article.summary or "",
+            text=article.text or "", outlet_kind=article.outlet.kind.value if article.outlet else None,
+            is_education=None if verdict == Verdict.khong_lien_quan else True, misinfo=misinfo,
+        ))
+    return out
+
+
+def train_model(
+    session: Session | None,
+    settings: Settings,
+    out_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Train on the seed set plus reviewers' verdicts in the database; save to out_dir (default: model dir)."""
+    from classify.lexicon import Lexicons
+    from classify.model import seed_claims, seed_items, train
+
+    extra = training_items_from_db(session) if session is not None else []
+    claims = [c["text"] for c in seed_claims()]
+    if session is not None:
+        claims += [c.text for c in active_claims(session)]
+    return train(seed_items(), claims, Lexicons.load(), out_dir or model_dir(settings), extra=extra, progress=progress)
+
+
+def claim_ids_matching(session: Session, article_id: int) -> list[int]:
+    """Claim ids an article was matched to (review app convenience)."""
+    from store.models import ClaimMatch
+
+    return list(session.scalars(select(ClaimMatch.claim_id).where(ClaimMatch.article_id == article_id)))
