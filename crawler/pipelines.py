@@ -24,8 +24,20 @@ log = logging.getLogger(__name__)
 
 
 def classify_hook(session: Session, articles: Sequence[Article], settings: Settings) -> None:
-    """Classify freshly stored or updated articles; a no-op until the classify room wires it in."""
-    return None
+    """Classify freshly stored or updated articles with the process's one classifier (jobs.py glue)."""
+    from jobs import cached_classifier, classify_articles
+
+    classify_articles(session, cached_classifier(session, settings), articles, settings)
+
+
+def prepare_classify_hook(sessions: Any, settings: Settings) -> None:
+    """Load the classifier and warm the tokenizer before the reactor starts: a second of loading inside
+    the first item's pipeline call would stall every download in flight (and time some of them out)."""
+    from classify.api import ItemIn
+    from jobs import cached_classifier
+
+    with sessions() as session:
+        cached_classifier(session, settings).score(ItemIn(title="Khởi động bộ phân loại", text="Học sinh đến trường."))
 
 
 class _Base:
