@@ -232,14 +232,9 @@ USER_ERRORS += (BatchInputError, DataMissingError, LexiconError, ModelError, Tra
 
 
 def _jobs() -> Any:
-    """The top-level jobs module; until pyproject lists it in py-modules, found beside this file."""
-    try:
-        import jobs
-    except ModuleNotFoundError:
-        from pathlib import Path
+    """The top-level jobs module (classify/store glue), imported late: it loads scikit-learn and underthesea."""
+    import jobs
 
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        import jobs
     return jobs
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import charset_normalizer
-import dateparser  # type: ignore[import-untyped]
+import dateparser  # type: ignore[import-untyped, unused-ignore]
 import lxml.html
 import trafilatura
 from lxml.etree import ParserError, XPathError

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-import sys
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -201,14 +199,8 @@ def run_action(session: Session, user: User, item_id: int, action: str, fields: 
 
 
 def _import_jobs() -> Any:
-    """The top-level jobs module (classify room); not a packaged module yet, so also looked up beside review/."""
-    try:
-        return importlib.import_module("jobs")
-    except ModuleNotFoundError:
-        root = str(Path(__file__).resolve().parent.parent)
-        if root not in sys.path:
-            sys.path.append(root)
-        return importlib.import_module("jobs")
+    """The top-level jobs module (classify/store glue), imported late: it loads the classifier's libraries."""
+    return importlib.import_module("jobs")
 
 
 def recheck_claim(request: Request, claim_id: int) -> str:
