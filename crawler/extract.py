@@ -114,6 +114,15 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     return body.decode("utf-8", errors="replace"), "utf-8"
 
 
+def _as_utc(value: datetime | None) -> datetime | None:
+    """Aware UTC; a naive time is Hải Phòng local time."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=VN_TZ)
+    return value.astimezone(UTC)
+
+
 def parse_date(text: str | None, now: datetime | None = None) -> datetime | None:
     """A Vietnamese or English date string as aware UTC; naive times are Asia/Ho_Chi_Minh."""
     if not text or not text.strip():
@@ -137,11 +146,7 @@ def parse_date(text: str | None, now: datetime | None = None) -> datetime | None
         )
     except (ValueError, OverflowError, TypeError):
         return None
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=VN_TZ)
-    return value.astimezone(UTC)
+    return _as_utc(value)
 
 
 _DMY = re.compile(r"^(?:(?:Thứ\s+\w+|Chủ\s+nhật)\s*,\s*)?(\d{1,2})/(\d{1,2})/(\d{4})(?:\s*[-–|,]?\s*(\d{1,2})[:h](\d{2}))?(?:\s*\(GMT\s*\+\s*7\))?$", re.I)
@@ -167,11 +172,7 @@ def _quick_date(raw: str) -> datetime | None:
                 value = datetime(int(m[3]), int(m[2]), int(m[1]), int(m[4] or 0), int(m[5] or 0))
             except ValueError:
                 return None
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=VN_TZ)
-    return value.astimezone(UTC)
+    return _as_utc(value)
 
 
 def plausible(value: datetime | None, now: datetime | None = None) -> datetime | None:
