@@ -57,7 +57,9 @@ def cluster_stories(
         x = vec.fit_transform([p[0].text for p in pool])
     except ValueError:  # every text empty
         return {it.key: it.copy_of if it.copy_of is not None else it.key for it in items}
-    sims = (x @ x.T).tocsr()
+    first_new = len(known)
+    # only new items look for a story: compare their rows with the pool, not the whole pool with itself
+    sims = (x[first_new:] @ x.T).tocsr()
     cluster: dict[int | str, int | str] = {it.key: c for it, c in known if c is not None}
     def order_key(i: int) -> tuple[bool, float, int]:
         # known items first, then by publication time (undated last), then input order
@@ -74,7 +76,7 @@ def cluster_stories(
             cluster[it.key] = cluster[it.copy_of]
             continue
         best, best_sim = None, threshold
-        row = sims.getrow(i)
+        row = sims.getrow(i - first_new)
         for j, sim in zip(row.indices, row.data):
             other = pool[j][0]
             if j == i or other.key not in cluster or sim < best_sim:

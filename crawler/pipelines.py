@@ -221,20 +221,45 @@ class StorePipeline(_Base):
 
 
 class ClassifyPipeline(_Base):
-    """Calls ``classify_hook`` for new and updated articles, in its own transaction (storage is already safe)."""
+    """Calls ``classify_hook`` for new and updated articles in batches, each batch in its own transaction.
+
+    Batches because story clustering compares each article with the stories of its days: once per batch
+    instead of once per article. Storage is already committed, so a failed batch loses nothing: its
+    articles stay unclassified and the classify backlog job picks them up.
+    """
+
+    BATCH = 32
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.pending: dict[int, ArticleItem] = {}
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem) or item.action not in ("new", "updated") or item.article_id is None:
             return item
+        self.pending[item.article_id] = item
+        if len(self.pending) >= self.BATCH:
+            self._flush()
+        return item
+
+    def close_spider(self) -> None:
+        self._flush()
+
+    def _flush(self) -> None:
+        batch, self.pending = self.pending, {}
+        if not batch:
+            return
         ctx = self.ctx
         t0 = time.perf_counter()
         try:
             with ctx.sessions() as session, session.begin():
-                article = session.get_one(Article, item.article_id)
-                classify_hook(session, [article], ctx.settings)
+                articles = [session.get_one(Article, article_id) for article_id in batch]
+                classify_hook(session, articles, ctx.settings)
         except Exception:
-            ctx.count(item.outlet_slug, "errors")
-            log.exception("%s feed %s: classification failed for %s (stored, will be classified later)", item.outlet_slug, item.feed_id, item.url)
+            for item in batch.values():
+                ctx.count(item.outlet_slug, "errors")
+            first = next(iter(batch.values()))
+            log.exception("%s feed %s: classification failed for %d article(s) from %s on (stored, will be classified later)",
+                          first.outlet_slug, first.feed_id, len(batch), first.url)
         finally:
             ctx.timings["classify"] += time.perf_counter() - t0
-        return item
