@@ -5,6 +5,7 @@ These tests fail, never skip, when Chromium is missing: `make browser` installs 
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
@@ -61,12 +62,13 @@ def browser() -> Iterator[Browser]:
 
 
 def shot(page: Page, name: str, docs: bool = False) -> None:
-    """Save a screenshot as a test artefact (and a copy for the README)."""
+    """Save a screenshot as a test artefact; with UPDATE_DOC_IMAGES=1 also refresh the README's copy
+    (a plain test run must not change tracked files)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / name
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 5000
-    if docs:
+    if docs and os.environ.get("UPDATE_DOC_IMAGES") == "1":
         DOC_IMAGES.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, DOC_IMAGES / name)
 
