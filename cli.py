@@ -717,7 +717,7 @@ def demo_cmd(app: App, host: str, port: int | None, no_browser: bool, reset: boo
         click.echo("Thu thập lần đầu / first crawl...", err=True)
         try:
             stats = sched.run_now("crawl_all")
-            click.echo(stats.get("output", "").strip()[-600:], err=True)
+            click.echo(str(stats.get("output", "")).strip(), err=True)
         except Exception as exc:  # the UI is still worth showing with whatever was stored
             click.echo(f"first crawl failed: {str(exc).splitlines()[0]}", err=True)
         click.echo("Phân loại / classifying...", err=True)

@@ -205,7 +205,11 @@ def run_cli(args: list[str], timeout: float, settings: Settings | None = None) -
 
 
 def _tail(out: bytes | None, limit: int = 3000) -> str:
-    return (out or b"").decode("utf-8", "replace")[-limit:]
+    """The last lines of a subprocess's output that fit in ``limit`` characters (whole lines only)."""
+    text = (out or b"").decode("utf-8", "replace")
+    if len(text) <= limit:
+        return text
+    return text[-limit:].partition("\n")[2]
 
 
 def _stop_child(proc: subprocess.Popen[bytes]) -> None:
