@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -65,6 +65,12 @@ def _truncate(engine: Engine) -> None:
         else:
             for t in tables:
                 conn.execute(text(f'DELETE FROM "{t}"'))
+
+
+@pytest.fixture(scope="session")
+def empty_database() -> Callable[[Engine], None]:
+    """Empties every table (for module-scoped fixtures that cannot use the per-test ``engine``)."""
+    return _truncate
 
 
 @pytest.fixture

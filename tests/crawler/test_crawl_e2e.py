@@ -15,16 +15,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from crawler.sitesim import fixture_date, render_sources, start_site_server
-from store.db import make_session_factory
-from store.models import Article, Base, Feed, FetchEvent, FetchStatus, Outlet
-from store.sources import parse_sources, sync_sources
+from crawler.sitesim import fixture_date
+from store.models import Article, Feed, FetchEvent, FetchStatus, Outlet
+
+if TYPE_CHECKING:
+    from tests.crawler.conftest import SiteCrawlFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 COLS = ("fetched", "new", "updated", "duplicate", "feed_only", "errors")
@@ -104,35 +105,16 @@ def _snapshot(session: Session, result: subprocess.CompletedProcess[str], bases:
 
 
 @pytest.fixture(scope="module")
-def scenario(migrated_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
-    with migrated_engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(text(f'DELETE FROM "{table.name}"'))
-    tmp = tmp_path_factory.mktemp("crawl")
-    sessions = make_session_factory(migrated_engine)
-    with start_site_server() as server:
-        sources = tmp / "sources.toml"
-        sources.write_text(render_sources(server.base_url), encoding="utf-8")
-        with sessions() as s, s.begin():
-            sync_sources(s, parse_sources(sources))
-        tls = [line.split('"')[1].rsplit("/hostile", 1)[0] for line in sources.read_text().splitlines() if line.strip().startswith('url = "https://')][0]
+def scenario(migrated_engine: Engine, tmp_path_factory: pytest.TempPathFactory, site_crawl: SiteCrawlFactory) -> Iterator[Scenario]:
+    with site_crawl(migrated_engine, tmp_path_factory.mktemp("crawl"), NQ71_CONCURRENCY_PER_HOST="8",
+                    NQ71_DOWNLOAD_TIMEOUT="1.5") as site:
+        server = site.server
+        tls = [line.split('"')[1].rsplit("/hostile", 1)[0] for line in site.sources.read_text().splitlines() if line.strip().startswith('url = "https://')][0]
         bases = [server.base_url, tls, "http://127.0.0.1:1"]  # the order _strip expects
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NQ71_")}
-        env.update({
-            "NQ71_DATABASE_URL": migrated_engine.url.render_as_string(hide_password=False),
-            "NQ71_SOURCES": str(sources),
-            "NQ71_DATA_DIR": str(tmp / "var"),
-            "NQ71_DOWNLOAD_DELAY": "0",
-            "NQ71_AUTOTHROTTLE": "false",
-            "NQ71_CONCURRENCY_PER_HOST": "8",
-            "NQ71_DOWNLOAD_TIMEOUT": "1.5",
-            "NQ71_LOG_LEVEL": "WARNING",
-        })
 
         def crawl(*args: str) -> Snapshot:
-            result = subprocess.run([sys.executable, "-m", "cli", "crawl", "--quiet", *args], cwd=ROOT, env=env,
-                                    capture_output=True, text=True, timeout=180)
-            with sessions() as s:
+            result = site.run("--quiet", *args)
+            with site.sessions() as s:
                 return _snapshot(s, result, bases, server.hits)
 
         crawled_at = datetime.now(UTC)

@@ -3,44 +3,31 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 
-from crawler.sitesim import render_sources, start_site_server
-from store.db import make_session_factory
-from store.models import Article, Base
-from store.sources import parse_sources, sync_sources
+from store.models import Article
+
+if TYPE_CHECKING:
+    from tests.crawler.conftest import SiteCrawlFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_feeds_only_then_full_run(migrated_engine: Engine, tmp_path: Path) -> None:
-    with migrated_engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(text(f'DELETE FROM "{table.name}"'))
-    sessions = make_session_factory(migrated_engine)
-    with start_site_server() as server:
-        sources = tmp_path / "sources.toml"
-        sources.write_text(render_sources(server.base_url), encoding="utf-8")
-        with sessions() as s, s.begin():
-            sync_sources(s, parse_sources(sources))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NQ71_")}
-        env.update({"NQ71_DATABASE_URL": migrated_engine.url.render_as_string(hide_password=False),
-                    "NQ71_DOWNLOAD_DELAY": "0", "NQ71_AUTOTHROTTLE": "false", "NQ71_CONCURRENCY_PER_HOST": "4"})
-        cmd = [sys.executable, "-m", "cli", "crawl", "--json", "--outlet", "vnexpress"]
-        first = subprocess.run([*cmd, "--feeds-only"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+def test_feeds_only_then_full_run(migrated_engine: Engine, tmp_path: Path, site_crawl: SiteCrawlFactory) -> None:
+    with site_crawl(migrated_engine, tmp_path, NQ71_CONCURRENCY_PER_HOST="4") as site:
+        cmd = ["--json", "--outlet", "vnexpress"]
+        first = site.run(*cmd, "--feeds-only", timeout=120)
         assert first.returncode == 0, first.stderr[-2000:]
-        page_hits = sum(n for path, n in server.hits.items() if path.endswith(".html"))
-        with sessions() as s:
+        page_hits = sum(n for path, n in site.server.hits.items() if path.endswith(".html"))
+        with site.sessions() as s:
             rows = list(s.scalars(select(Article).order_by(Article.id)))
             feed_only = [(a.extraction.value, a.text, a.date_source.value, a.page_attempts) for a in rows]
-        second = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        second = site.run(*cmd, timeout=120)
         assert second.returncode == 0, second.stderr[-2000:]
-        with sessions() as s:
+        with site.sessions() as s:
             after = list(s.scalars(select(Article).order_by(Article.id)))
     report = json.loads(first.stdout.splitlines()[-1])
     assert report["rows"]["vnexpress"] == {"fetched": 1, "new": 7, "updated": 0, "duplicate": 1, "feed_only": 7, "errors": 0}

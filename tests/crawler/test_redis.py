@@ -7,47 +7,36 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 
-from crawler.sitesim import render_sources, start_site_server
-from store.db import make_session_factory
-from store.models import Article, Base
-from store.sources import parse_sources, sync_sources
+from store.models import Article
+
+if TYPE_CHECKING:
+    from tests.crawler.conftest import SiteCrawlFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own, emptied before and after
 
 
 def _redis() -> object:
-    redis = pytest.importorskip("redis")
+    import redis  # the [redis] extra, installed by `make install`
+
     client = redis.Redis.from_url(REDIS_URL)
     try:
         client.ping()
     except redis.exceptions.ConnectionError:
-        pytest.skip("no Redis at 127.0.0.1:6379 (the several-machines setup needs one)")
+        pytest.fail("no Redis at 127.0.0.1:6379: start one (`.ci/run` does) to test the several-machines setup")
     return client
 
 
-def test_leader_and_worker_share_one_frontier(migrated_engine: Engine, tmp_path: Path) -> None:
+def test_leader_and_worker_share_one_frontier(migrated_engine: Engine, tmp_path: Path, site_crawl: SiteCrawlFactory) -> None:
     client = _redis()
     client.flushdb()  # type: ignore[attr-defined]
-    with migrated_engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(text(f'DELETE FROM "{table.name}"'))
-    sessions = make_session_factory(migrated_engine)
-    with start_site_server() as server:
-        sources = tmp_path / "sources.toml"
-        sources.write_text(render_sources(server.base_url), encoding="utf-8")
-        with sessions() as s, s.begin():
-            sync_sources(s, parse_sources(sources))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NQ71_")}
-        env.update({
-            "NQ71_DATABASE_URL": migrated_engine.url.render_as_string(hide_password=False), "NQ71_SOURCES": str(sources),
-            "NQ71_DOWNLOAD_DELAY": "0", "NQ71_AUTOTHROTTLE": "false", "NQ71_CONCURRENCY_PER_HOST": "2",
-            "NQ71_REDIS_URL": REDIS_URL, "NQ71_LOG_LEVEL": "WARNING",
-        })
+    with site_crawl(migrated_engine, tmp_path, NQ71_CONCURRENCY_PER_HOST="2", NQ71_REDIS_URL=REDIS_URL) as site:
+        env, sessions = site.env, site.sessions
         cmd = [sys.executable, "-m", "cli", "crawl", "--json"]
         outlets = ["--outlet", "bao-hai-phong", "--outlet", "vnexpress", "--outlet", "giao-duc-thoi-dai"]
         worker = subprocess.Popen([*cmd, "--worker", "--idle", "6", *outlets], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
