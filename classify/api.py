@@ -19,7 +19,7 @@ from classify.text import Doc, Span
 
 __all__ = ["ClaimRef", "Classifier", "ItemIn", "Result"]
 
-EDU_THRESHOLD = 0.5
+EDU_THRESHOLD = 0.6
 REL_THRESHOLD = 0.5
 CHANGE_REL_THRESHOLD = 0.7  # without a policy phrase: a topic and a change/marker in the title, model fairly sure
 POLICY_MIN = 1.0  # field-weighted policy phrases (title 2, summary 1, body 0.5) needed for "task"
@@ -189,11 +189,13 @@ class Classifier:
         title_policy = any(h.field == "title" and h.key.endswith(":policy") for h in a.ns("themes"))
         if not title_policy and any(h.field == "title" for h in a.ns("incident")):
             return False  # an incident report (poisoning, discipline of one person) is not a policy report
+        markers = sum(1 for h in a.ns("policy") if h.field == "title")
+        if not markers and any(h.field == "title" for h in a.ns("individual")):
+            return False  # one pupil's or one teacher's story, even with "miễn học phí" for that pupil
         if rel_p >= REL_THRESHOLD and policy >= POLICY_MIN:
             return True
         # without a policy phrase: a task-group topic and a policy marker ("đề xuất", "Bộ GD&ĐT") or a change
         # ("tăng", "bỏ", "giải thể") must both be in the title (rumours of changes are task-level too)
-        markers = sum(1 for h in a.ns("policy") if h.field == "title")
         changes = sum(1 for h in a.ns("change") if h.field == "title")
         topics = sum(1 for h in a.ns("themes") if h.key.endswith(":topic") and h.field == "title")
         return rel_p >= CHANGE_REL_THRESHOLD and topics >= 1 and (markers + changes) >= 1

@@ -19,6 +19,9 @@ _SYL = re.compile(r"\w+(?:[.,/&-]\w+)*%?", re.UNICODE)
 
 THEME_POLICY_WEIGHT = 1.0
 THEME_TOPIC_WEIGHT = 0.4
+# Phrases that contain a theme phrase but mean something else ("bác sĩ nội trú"): matched so that they consume
+# their span, then dropped from the hits (see features.analyse).
+EXCLUDED_KEY = "0:loai_tru"
 
 
 
@@ -176,6 +179,8 @@ class Lexicons:
                 index.add(term, Entry("themes", f"{n}:policy", THEME_POLICY_WEIGHT))
             for term in theme.get("chu_de", []):
                 index.add(term, Entry("themes", f"{n}:topic", THEME_TOPIC_WEIGHT))
+        for term in data["themes"].get("loai_tru", []):
+            index.add(term, Entry("themes", EXCLUDED_KEY, 0.0))
         for term in data["policy_markers"]["terms"]:
             index.add(term, Entry("policy", "marker", 1.0))
         for term in data["policy_markers"].get("changes", []):
@@ -184,6 +189,10 @@ class Lexicons:
             index.add(term, Entry("place", "foreign", 1.0))
         for term in data["policy_markers"].get("incidents", []):
             index.add(term, Entry("incident", "incident", 1.0))
+        for term in data["policy_markers"].get("individual", []):
+            index.add(term, Entry("individual", "individual", 1.0))
+        for term in data["policy_markers"].get("neutral_places", []):
+            index.add(term, Entry("place", "neutral", 0.0))
         for term in data["policy_markers"].get("home", []):
             index.add(term, Entry("place", "home", 1.0))
         signals: dict[str, Signal] = {}

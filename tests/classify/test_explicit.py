@@ -57,3 +57,32 @@ def test_general_news_is_none(classifier: Classifier) -> None:
     result = classifier.score(ItemIn(title="Giá vàng miếng giảm mạnh sau phiên tăng kỷ lục",
                                      summary="Giá vàng trong nước quay đầu giảm theo đà thế giới."))
     assert result.relevance == "none" and not result.is_education and result.themes == []
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        # "nội trú" of a hospital is not a boarding school (task group 6): the longer phrase is excluded
+        ("Bác sĩ nội trú khác bác sĩ chuyên khoa như thế nào?",
+         "Bác sĩ nội trú được đào tạo ba năm tại bệnh viện, học phí do người học tự chi trả."),
+        # one pupil's story, even with a fee waiver for that pupil
+        ("Nam sinh mồ côi đỗ thủ khoa được tặng 100 triệu, trường miễn học phí bốn năm", ""),
+        ("Tân sinh viên vượt khó được trường đại học miễn học phí toàn khóa", ""),
+    ],
+)
+def test_look_alikes_and_one_person_stories_are_not_task(classifier: Classifier, title: str, summary: str) -> None:
+    result = classifier.score(ItemIn(title=title, summary=summary))
+    assert result.relevance == "none", result.evidence
+    assert not any(p["theme"] == 6 for p in result.evidence["phrases"])
+
+
+def test_a_policy_for_orphans_is_still_task(classifier: Classifier) -> None:
+    result = classifier.score(ItemIn(title="Bộ GD&ĐT đề xuất miễn học phí cho học sinh mồ côi từ năm học tới"))
+    assert result.relevance == "task" and 6 in result.themes
+
+
+def test_bare_my_is_the_united_states_but_not_inside_my_thuat(classifier: Classifier) -> None:
+    foreign = classifier.score(ItemIn(title="Quy định mới có thể khiến sinh viên điều dưỡng Mỹ lao đao"))
+    assert foreign.relevance == "none"
+    home = classifier.score(ItemIn(title="Trường mỹ thuật Hải Phòng đề xuất tăng học phí từ năm học tới"))
+    assert home.relevance == "task" and 6 in home.themes

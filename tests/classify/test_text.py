@@ -59,3 +59,9 @@ def test_a_broken_lexicon_file_is_named_in_the_error(tmp_path: Path) -> None:
     (tmp_path / "risk.toml").write_text('[[signal]]\ncode = "x"\nterms = ["a", \n', encoding="utf-8")
     with pytest.raises(LexiconError, match=r"risk\.toml: not valid TOML"):
         Lexicons.load(tmp_path)
+
+
+def test_model_features_hold_words_syllables_and_pairs_but_no_pair_across_punctuation() -> None:
+    features = Doc.of("Học sinh Hải Phòng: thi vào lớp 10", "", "").features.split()
+    assert {"học_sinh", "học", "sinh", "học~sinh", "hải_phòng", "lớp~10"} <= set(features)
+    assert "phòng~thi" not in features  # the colon ends the run of syllable pairs

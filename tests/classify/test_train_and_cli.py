@@ -122,3 +122,22 @@ def test_foreign_education_policy_is_not_task(classifier: Classifier) -> None:
     home = classifier.score(ItemIn(title="Bộ GD&ĐT siết tuyển sinh đại học, giảm điểm cộng chứng chỉ ngoại ngữ"))
     assert foreign.is_education and foreign.relevance == "none"
     assert home.relevance == "task" and 4 in home.themes
+
+
+def test_education_probability_blends_the_tfidf_and_naive_bayes_heads(classifier: Classifier) -> None:
+    import pytest
+    import scipy.sparse as sp
+
+    from classify.features import analyse
+    from classify.model import NB_SHARE, presence
+    from classify.text import Doc
+
+    bundle = classifier.bundle
+    assert bundle.edu_nb is not None and bundle.nb_ratio is not None
+    doc = Doc.of("Thí sinh làm bài môn Ngữ văn trong ngày thi đầu tiên", "", "")
+    a = analyse(doc, classifier.lex, classifier.finder, None)
+    x = bundle.design([doc.features], a.dense[None, :])
+    tfidf_p = bundle.edu.predict_proba(x)[0, 1]
+    nb_p = bundle.edu_nb.predict_proba(presence(x, len(bundle.nb_ratio)) @ sp.diags(bundle.nb_ratio))[0, 1]
+    assert abs(tfidf_p - nb_p) > 1e-3  # two different heads
+    assert bundle.predict(x)["edu"][0] == pytest.approx((1 - NB_SHARE) * tfidf_p + NB_SHARE * nb_p)
