@@ -192,6 +192,8 @@ class Classifier:
         markers = sum(1 for h in a.ns("policy") if h.field == "title")
         if not markers and any(h.field == "title" for h in a.ns("individual")):
             return False  # one pupil's or one teacher's story, even with "miễn học phí" for that pupil
+        if not markers and any(h.field == "title" and h.start == 0 and h.key == "one_school" for h in a.ns("one_school")):
+            return False  # a title led by one school: that school's own decision or event
         if rel_p >= REL_THRESHOLD and policy >= POLICY_MIN:
             return True
         # without a policy phrase: a task-group topic and a policy marker ("đề xuất", "Bộ GD&ĐT") or a change

@@ -191,6 +191,10 @@ class Lexicons:
             index.add(term, Entry("incident", "incident", 1.0))
         for term in data["policy_markers"].get("individual", []):
             index.add(term, Entry("individual", "individual", 1.0))
+        for term in data["policy_markers"].get("one_school_openers", []):
+            index.add(term, Entry("one_school", "one_school", 1.0))
+        for term in data["policy_markers"].get("all_schools_openers", []):
+            index.add(term, Entry("one_school", "all_schools", 0.0))
         for term in data["policy_markers"].get("neutral_places", []):
             index.add(term, Entry("place", "neutral", 0.0))
         for term in data["policy_markers"].get("home", []):

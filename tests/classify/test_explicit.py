@@ -86,3 +86,17 @@ def test_bare_my_is_the_united_states_but_not_inside_my_thuat(classifier: Classi
     assert foreign.relevance == "none"
     home = classifier.score(ItemIn(title="Trường mỹ thuật Hải Phòng đề xuất tăng học phí từ năm học tới"))
     assert home.relevance == "task" and 6 in home.themes
+
+
+@pytest.mark.parametrize(
+    ("title", "relevance"),
+    [
+        ("Trường ĐH Y khoa Phạm Ngọc Thạch không tăng học phí năm học 2025-2026", "none"),
+        ("Trường đại học Mở TP.HCM mở 11 ngành mới, thêm phân hiệu tại Đồng Nai", "none"),
+        # all schools, or one school under a new rule, are still policy news
+        ("Trường học tăng học phí gấp đôi từ tháng 9", "task"),
+        ("Trường học phải công khai các khoản thu theo quy định mới của Bộ GD&ĐT", "task"),
+    ],
+)
+def test_a_title_led_by_one_school_is_that_schools_own_news(classifier: Classifier, title: str, relevance: str) -> None:
+    assert classifier.score(ItemIn(title=title)).relevance == relevance
