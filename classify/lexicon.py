@@ -22,6 +22,18 @@ THEME_TOPIC_WEIGHT = 0.4
 # Phrases that contain a theme phrase but mean something else ("bác sĩ nội trú"): matched so that they consume
 # their span, then dropped from the hits (see features.analyse).
 EXCLUDED_KEY = "0:loai_tru"
+# policy_markers.toml: list name -> (namespace, key, weight) of its phrases (see api.Classifier._reports_policy)
+POLICY_MARKER_LISTS: dict[str, tuple[str, str, float]] = {
+    "terms": ("policy", "marker", 1.0),
+    "changes": ("change", "change", 1.0),
+    "foreign": ("place", "foreign", 1.0),
+    "neutral_places": ("place", "neutral", 0.0),
+    "home": ("place", "home", 1.0),
+    "incidents": ("incident", "incident", 1.0),
+    "individual": ("individual", "individual", 1.0),
+    "one_school_openers": ("one_school", "one_school", 1.0),
+    "all_schools_openers": ("one_school", "all_schools", 0.0),
+}
 
 
 
@@ -181,24 +193,9 @@ class Lexicons:
                 index.add(term, Entry("themes", f"{n}:topic", THEME_TOPIC_WEIGHT))
         for term in data["themes"].get("loai_tru", []):
             index.add(term, Entry("themes", EXCLUDED_KEY, 0.0))
-        for term in data["policy_markers"]["terms"]:
-            index.add(term, Entry("policy", "marker", 1.0))
-        for term in data["policy_markers"].get("changes", []):
-            index.add(term, Entry("change", "change", 1.0))
-        for term in data["policy_markers"].get("foreign", []):
-            index.add(term, Entry("place", "foreign", 1.0))
-        for term in data["policy_markers"].get("incidents", []):
-            index.add(term, Entry("incident", "incident", 1.0))
-        for term in data["policy_markers"].get("individual", []):
-            index.add(term, Entry("individual", "individual", 1.0))
-        for term in data["policy_markers"].get("one_school_openers", []):
-            index.add(term, Entry("one_school", "one_school", 1.0))
-        for term in data["policy_markers"].get("all_schools_openers", []):
-            index.add(term, Entry("one_school", "all_schools", 0.0))
-        for term in data["policy_markers"].get("neutral_places", []):
-            index.add(term, Entry("place", "neutral", 0.0))
-        for term in data["policy_markers"].get("home", []):
-            index.add(term, Entry("place", "home", 1.0))
+        for toml_key, (namespace, key, weight) in POLICY_MARKER_LISTS.items():
+            for term in data["policy_markers"].get(toml_key, []):
+                index.add(term, Entry(namespace, key, weight))
         signals: dict[str, Signal] = {}
         for sig in data["risk"]["signal"]:
             s = Signal(str(sig["code"]), str(sig["label"]), float(sig["weight"]), bool(sig.get("decrease", False)))
