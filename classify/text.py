@@ -91,8 +91,8 @@ def token_features(tokens: list[str]) -> str:
 
     Multi-syllable words keep ``_`` inside ("học_sinh"); every syllable also stands alone and beside the next one
     ("học~sinh") across word boundaries but not across punctuation. Syllables carry the meaning when the
-    tokenizer segments unusual text differently from the training text (lower-cased feeds, headlines); measured on
-    UIT-ViON dev, words plus syllable pairs beat words alone by about 0.07 F1.
+    tokenizer segments unusual text differently from the training text (lower-cased feeds, headlines): on UIT-ViON
+    dev a text-only model gained about 0.07 F1 from them over words alone (0.004 inside the full classifier).
     """
     out: list[str] = []
     prev = ""
