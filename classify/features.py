@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from classify.explicit import ExplicitFinder, Mention
-from classify.lexicon import EXCLUDED_KEY, Hit, Lexicons
+from classify.lexicon import Hit, Lexicons
 from classify.text import Doc
 
 _LETTERS = re.compile(r"[^\W\d_]+", re.UNICODE)
@@ -145,7 +145,7 @@ def _damp(x: float) -> float:
 
 def analyse(doc: Doc, lex: Lexicons, finder: ExplicitFinder, outlet_kind: str | None) -> Analysis:
     """Run every rule once over the document and build the dense feature vector."""
-    hits = [h for h in lex.find(doc) if h.key != EXCLUDED_KEY]
+    hits = lex.find(doc)
     mentions = finder.find(doc)
     shouting = find_shouting(doc)
     a = Analysis(doc, hits, mentions, shouting, outlet_kind)

@@ -20,7 +20,7 @@ _SYL = re.compile(r"\w+(?:[.,/&-]\w+)*%?", re.UNICODE)
 THEME_POLICY_WEIGHT = 1.0
 THEME_TOPIC_WEIGHT = 0.4
 # Phrases that contain a theme phrase but mean something else ("bác sĩ nội trú"): matched so that they consume
-# their span, then dropped from the hits (see features.analyse).
+# their span, then dropped from the hits (see Lexicons.find).
 EXCLUDED_KEY = "0:loai_tru"
 # policy_markers.toml: list name -> (namespace, key, weight) of its phrases (see api.Classifier._reports_policy)
 POLICY_MARKER_LISTS: dict[str, tuple[str, str, float]] = {
@@ -216,7 +216,7 @@ class Lexicons:
         for name in FIELDS:
             value = doc.field_text(name)
             if value:
-                hits.extend(self.index.find(syllables(value), name, value))
+                hits.extend(h for h in self.index.find(syllables(value), name, value) if h.key != EXCLUDED_KEY)
         return hits
 
 

@@ -176,6 +176,17 @@ class Bundle:
     _w: NDArray[np.float64] | None = field(default=None, repr=False)
     _b: NDArray[np.float64] | None = field(default=None, repr=False)
     _heads: list[str] = field(default_factory=list, repr=False)
+    _nb_w: NDArray[np.float64] | None = field(default=None, repr=False)
+    _nb_b: float = field(default=0.0, repr=False)
+
+    @classmethod
+    def from_heads(
+        cls, vectorizer: TfidfVectorizer, heads: dict[str, Any], claim_vectorizer: TfidfVectorizer,
+        meta: dict[str, Any],
+    ) -> Bundle:
+        """A bundle from what _fit_heads returned."""
+        return cls(vectorizer, heads["edu"], heads["rel"], heads["themes"], heads["risk"], claim_vectorizer, meta,
+                   heads["edu_nb"], heads["nb_ratio"])
 
     def pack(self) -> None:
         """Stack every head's coefficients into one matrix."""
@@ -223,8 +234,6 @@ class Bundle:
         return [(n, round(c, 4)) for n, c in contrib[:top] if c > 0]
 
     _names: list[str] | None = None
-    _nb_w: NDArray[np.float64] | None = None
-    _nb_b: float = 0.0
 
     def feature_names(self) -> list[str]:
         """Token vocabulary followed by the dense feature names."""
@@ -408,8 +417,7 @@ def cross_validate(prep: Sequence[Prepared], folds: int = 3, seed: int = 71) -> 
             if p.group in test_set and p.group not in te:
                 te[p.group] = p  # the full form comes first
         vec, heads = _fit_heads(tr)
-        b = Bundle(vec, heads["edu"], heads["rel"], heads["themes"], heads["risk"], TfidfVectorizer(), {},
-                   heads["edu_nb"], heads["nb_ratio"])
+        b = Bundle.from_heads(vec, heads, TfidfVectorizer(), {})
         rows = list(te.values())
         x = b.design([p.tokens for p in rows], np.vstack([p.analysis.dense for p in rows]))
         pr = b.predict(x)
@@ -472,8 +480,7 @@ def train(
         "learned_risk_strength": LEARNED_RISK_STRENGTH,
         "train_seconds": 0.0,
     }
-    bundle = Bundle(vec, heads["edu"], heads["rel"], heads["themes"], heads["risk"],
-                    _claim_vectorizer(all_items, claim_texts), meta, heads["edu_nb"], heads["nb_ratio"])
+    bundle = Bundle.from_heads(vec, heads, _claim_vectorizer(all_items, claim_texts), meta)
     meta["train_seconds"] = round(time.monotonic() - started, 1)
     bundle.save(out_dir)
     return meta
