@@ -89,6 +89,23 @@ def render_sources(base_url: str, template: Path | None = None) -> str:
     )
 
 
+def write_response(
+    handler: BaseHTTPRequestHandler, code: int, body: bytes, ctype: str, headers: dict[str, str] | None = None
+) -> None:
+    """Status, Content-Type, Content-Length, extra headers and (unless HEAD) the body; a client gone is ignored."""
+    handler.send_response(code)
+    handler.send_header("Content-Type", ctype)
+    handler.send_header("Content-Length", str(len(body)))
+    for k, v in (headers or {}).items():
+        handler.send_header(k, v)
+    handler.end_headers()
+    if handler.command != "HEAD":
+        try:
+            handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
 class SiteServer:
     """A running fixture server; ``base_url`` like ``http://127.0.0.1:41234``."""
 
@@ -167,17 +184,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ---- helpers -----------------------------------------------------------------------------------
     def send(self, code: int, body: bytes, ctype: str = "text/html; charset=utf-8", headers: dict[str, str] | None = None) -> None:
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            try:
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+        write_response(self, code, body, ctype, headers)
 
     def serve_file(self, path: str, query: str) -> None:
         rel = self.site.swapped.get(path, path).lstrip("/")

@@ -33,6 +33,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from crawler.sitesim import write_response  # noqa: E402
+
 SENTENCES = [
     "Sở Giáo dục và Đào tạo yêu cầu các trường rà soát đội ngũ giáo viên theo từng môn học",
     "Phụ huynh mong nhà trường công khai các khoản thu ngay từ đầu năm học",
@@ -97,13 +99,7 @@ def make_server(per_feed: int) -> tuple[ThreadingHTTPServer, State]:
             return None
 
         def reply(self, code: int, body: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
-            self.send_response(code)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(body)
+            write_response(self, code, body, ctype, headers)
 
         def do_GET(self) -> None:  # noqa: N802
             parts = self.path.strip("/").split("/")
