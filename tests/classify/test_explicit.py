@@ -63,7 +63,7 @@ def test_general_news_is_none(classifier: Classifier) -> None:
     ("title", "summary"),
     [
         # "nội trú" of a hospital is not a boarding school (task group 6): the longer phrase is excluded
-        ("Bác sĩ nội trú khác bác sĩ chuyên khoa như thế nào?",
+        ("Làm bác sĩ nội trú và bác sĩ chuyên khoa khác nhau ở điểm nào?",
          "Bác sĩ nội trú được đào tạo ba năm tại bệnh viện, học phí do người học tự chi trả."),
         # one pupil's story, even with a fee waiver for that pupil
         ("Nam sinh mồ côi đỗ thủ khoa được tặng 100 triệu, trường miễn học phí bốn năm", ""),
@@ -82,7 +82,7 @@ def test_a_policy_for_orphans_is_still_task(classifier: Classifier) -> None:
 
 
 def test_bare_my_is_the_united_states_but_not_inside_my_thuat(classifier: Classifier) -> None:
-    foreign = classifier.score(ItemIn(title="Quy định mới có thể khiến sinh viên điều dưỡng Mỹ lao đao"))
+    foreign = classifier.score(ItemIn(title="Sinh viên ngành điều dưỡng ở Mỹ lo lắng trước quy định thị thực mới"))
     assert foreign.relevance == "none"
     home = classifier.score(ItemIn(title="Trường mỹ thuật Hải Phòng đề xuất tăng học phí từ năm học tới"))
     assert home.relevance == "task" and 6 in home.themes
@@ -91,8 +91,8 @@ def test_bare_my_is_the_united_states_but_not_inside_my_thuat(classifier: Classi
 @pytest.mark.parametrize(
     ("title", "relevance"),
     [
-        ("Trường ĐH Y khoa Phạm Ngọc Thạch không tăng học phí năm học 2025-2026", "none"),
-        ("Trường đại học Mở TP.HCM mở 11 ngành mới, thêm phân hiệu tại Đồng Nai", "none"),
+        ("Một trường đại học y ở TP.HCM giữ nguyên học phí năm học tới", "none"),
+        ("Trường đại học tư thục ở Cần Thơ mở thêm 9 ngành, đặt cơ sở mới tại Vĩnh Long", "none"),
         # all schools, or one school under a new rule, are still policy news
         ("Trường học tăng học phí gấp đôi từ tháng 9", "task"),
         ("Trường học phải công khai các khoản thu theo quy định mới của Bộ GD&ĐT", "task"),
