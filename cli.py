@@ -277,15 +277,19 @@ def classify_cmd(app: App, in_path: str | None, out_path: str | None, backlog: b
 
 
 @main.command("train")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Model folder (default: NQ71_MODEL_DIR).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Model folder (default: NQ71_DATA_DIR/models; the shipped model: --out classify/models).")
+@click.option("--labels", "labels", multiple=True, type=click.Path(dir_okay=False),
+              help="The department's labelled JSONL (edu/nq71/group); repeatable. Default: NQ71_LABELLED_FILES.")
 @click.option("--no-db", is_flag=True, help="Seed set only (ignore reviewers' verdicts in the database).")
 @pass_app
-def train_cmd(app: App, out_dir: str | None, no_db: bool) -> None:
-    """Fit the models on the seed set plus reviewers' verdicts; save model + sidecar (scores, versions, data hash)."""
+def train_cmd(app: App, out_dir: str | None, labels: tuple[str, ...], no_db: bool) -> None:
+    """Fit the models on the seed set, the department's labels and reviewers' verdicts; save model + sidecar."""
     from pathlib import Path
 
     jobs = _jobs()
-    target = Path(out_dir) if out_dir else jobs.model_dir(app.settings)
+    target = Path(out_dir) if out_dir else jobs.trained_model_dir(app.settings)
+    label_paths = [Path(p) for p in labels] if labels else None
     with click.progressbar(length=1, label="Huấn luyện / training", file=sys.stderr) as bar:
 
         def step(done: int, total: int) -> None:
@@ -293,13 +297,18 @@ def train_cmd(app: App, out_dir: str | None, no_db: bool) -> None:
             bar.update(done - bar.pos)
 
         if no_db:
-            meta = jobs.train_model(None, app.settings, target, progress=step)
+            meta = jobs.train_model(None, app.settings, target, progress=step, labels=label_paths)
         else:
             with app.sessions()() as session:
-                meta = jobs.train_model(session, app.settings, target, progress=step)
+                meta = jobs.train_model(session, app.settings, target, progress=step, labels=label_paths)
     click.echo(f"model {meta['model_version']} saved to {target} in {meta['train_seconds']} s")
     click.echo("items: " + ", ".join(f"{k} {v}" for k, v in meta["counts"].items()))
-    click.echo("cross-validated: " + ", ".join(f"{k} {v}" for k, v in meta["scores"].items()))
+    scores = meta["scores"]
+    if "overall" in scores:
+        click.echo("5-fold CV on the department's labels: " + ", ".join(
+            f"{k} {v['mean']} [{v['ci95'][0]}, {v['ci95'][1]}]" for k, v in scores["overall"].items()))
+    else:
+        click.echo("cross-validated: " + ", ".join(f"{k} {v}" for k, v in scores.items()))
 
 
 def _print_reports(reports: list[Any]) -> None:
@@ -352,20 +361,26 @@ def eval_cmd(app: App, gold_path: str, claims_path: str | None, as_json: bool) -
 @click.option("--sample", type=int, default=50, show_default=True, help="Tagged stream items to list for reading.")
 @click.option("--seed", "sample_seed", type=int, default=71, show_default=True, help="Random seed of the reading sample.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (for scripts).")
+@click.option("--dev-only", is_flag=True, help="Only the 5-fold CV on the labelled dev set (and its learning curve).")
 @pass_app
-def eval_real_cmd(app: App, data_dir: str, limit: int | None, sample: int, sample_seed: int, as_json: bool) -> None:
-    """Quality on real data: UIT-ViON and VnExpress education F1, vnnews-v2 risk AUC, NQ71 tags on the stream."""
+def eval_real_cmd(
+    app: App, data_dir: str, limit: int | None, sample: int, sample_seed: int, as_json: bool, dev_only: bool
+) -> None:
+    """Quality on real data: dev-set CV (education, NQ71, task group), UIT-ViON, VnExpress, vnnews-v2, the stream."""
     from pathlib import Path
 
     from classify.api import Classifier
+    from classify.devcv import eval_dev, format_dev
     from classify.evaluate import eval_stream, eval_uit_vion, eval_vnexpress_titles, eval_vnnews
 
     data = Path(data_dir)
     if not data.is_dir():
         raise DataMissingError(f"{data} not found: pass --data pointing at the shared data folder (../shared/data)")
-    clf = Classifier.load(_jobs().model_dir(app.settings))
-    out: dict[str, Any] = {"model_version": clf.model_version}
-    steps: list[tuple[str, Callable[..., dict[str, Any]]]] = [
+    # the dev CV trains its own fold models: it needs no saved model
+    clf = None if dev_only else Classifier.load(_jobs().model_dir(app.settings))
+    out: dict[str, Any] = {"model_version": clf.model_version if clf else None}
+    steps: list[tuple[str, Callable[..., dict[str, Any]]]] = [("dev_cv", lambda p: eval_dev(data, progress=p))]
+    steps += [] if clf is None else [
         ("uit_vion", lambda p: eval_uit_vion(clf, data, limit, progress=p)),
         ("vnexpress_titles", lambda p: eval_vnexpress_titles(clf, data, progress=p)),
         ("vnnews", lambda p: eval_vnnews(clf, data, progress=p)),
@@ -381,6 +396,10 @@ def eval_real_cmd(app: App, data_dir: str, limit: int | None, sample: int, sampl
             out[key] = run(step)
     if as_json:
         click.echo(json.dumps(out, ensure_ascii=False))
+        return
+    for line in format_dev(out["dev_cv"]):
+        click.echo(line)
+    if clf is None:
         return
     click.echo(f"model {clf.model_version}")
     for key in ("uit_vion", "vnexpress_titles"):

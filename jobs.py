@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from classify.api import ClaimRef, Classifier, ItemIn, Result
+from classify.model import SIDECAR_FILE
 from classify.stories import STORY_THRESHOLD, WINDOW_DAYS, StoryItem, cluster_stories, story_text
 from settings import Settings
 from store.classifications import (
@@ -32,15 +33,27 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent
 # Half-life of recency in the review priority: a rumour from last week matters less than today's.
 RECENCY_HALF_LIFE_DAYS = 3.0
-TIER_REACH = {"city": 1.0, "national": 1.5}
+
+
+def trained_model_dir(settings: Settings) -> Path:
+    """Where `nq71 train` and the scheduled retrain write: under NQ71_DATA_DIR, never the tracked classify/models/."""
+    return settings.data_dir / "models"
 
 
 def model_dir(settings: Settings) -> Path:
-    """The model folder; a relative setting is taken from the project root when not found from here."""
+    """The model to load: a retrained one under NQ71_DATA_DIR if any, else NQ71_MODEL_DIR (the shipped model)."""
+    trained = trained_model_dir(settings)
+    if (trained / SIDECAR_FILE).exists():
+        return trained
     path = settings.model_dir
     if not path.is_absolute() and not path.exists():
         path = ROOT / path
     return path
+
+
+def labelled_files(settings: Settings) -> list[Path]:
+    """The department's labelled files (NQ71_LABELLED_FILES, comma-separated) every training run learns from."""
+    return [Path(p.strip()) for p in settings.labelled_files.split(",") if p.strip()]
 
 
 def load_classifier(session: Session, settings: Settings) -> Classifier:
@@ -90,10 +103,10 @@ def item_of(article: Article) -> ItemIn:
     )
 
 
-def reach(article: Article) -> float:
-    """Reach factor: outlet tier, and social engagement (log-scaled: 10x the shares is not 10x the harm)."""
-    tier = article.outlet.tier.value if article.outlet else "city"
-    factor = TIER_REACH.get(tier, 1.0)
+def reach(article: Article, tiers: dict[str, float]) -> float:
+    """Reach factor: outlet tier (sources.toml [reach]), and social engagement (log-scaled: 10x the shares is not 10x the harm)."""
+    tier = article.outlet.tier.value if article.outlet else "unknown"
+    factor = tiers.get(tier, tiers.get("unknown", 1.0))
     eng = article.engagement or {}
     total = 0.0
     for key, weight in (("shares", 1.0), ("comments", 0.5), ("likes", 0.1), ("reactions", 0.1), ("views", 0.01)):
@@ -111,12 +124,14 @@ def recency(article: Article, now: datetime | None = None) -> float:
     return max(0.05, float(0.5 ** (age / RECENCY_HALF_LIFE_DAYS)))
 
 
-def priority(risk: float, article: Article, now: datetime | None = None) -> float:
+def priority(risk: float, article: Article, tiers: dict[str, float], now: datetime | None = None) -> float:
     """Review priority = risk x reach x recency."""
-    return round(risk * reach(article) * recency(article, now), 6)
+    return round(risk * reach(article, tiers) * recency(article, now), 6)
 
 
-def store_result(session: Session, article: Article, result: Result, settings: Settings) -> bool:
+def store_result(
+    session: Session, article: Article, result: Result, settings: Settings, tiers: dict[str, float]
+) -> bool:
     """Write one result: classification, claim matches, and a review item when warranted; True if queued."""
     upsert_classification(
         session,
@@ -135,7 +150,7 @@ def store_result(session: Session, article: Article, result: Result, settings: S
     write_claim_matches(session, article.id, result.claim_matches)
     if result.is_education and result.risk_score >= settings.review_threshold:
         top = ", ".join(r["code"] for r in sorted(result.reasons, key=lambda r: -r["weight"])[:3] if r["weight"] > 0)
-        item = ensure_review_item(session, article.id, priority(result.risk_score, article), note=f"risk {result.risk_score:.2f}: {top}")
+        item = ensure_review_item(session, article.id, priority(result.risk_score, article, tiers), note=f"risk {result.risk_score:.2f}: {top}")
         return item is not None
     return False
 
@@ -147,7 +162,7 @@ def classify_articles(session: Session, classifier: Classifier, articles: Sequen
     results = classifier.score_many([item_of(a) for a in articles])
     queued = 0
     for article, result in zip(articles, results):
-        queued += store_result(session, article, result, settings)
+        queued += store_result(session, article, result, settings, classifier.lex.reach)
     assign_story_clusters(session, articles)
     log.info("classified %d articles (%d queued for review), model %s", len(articles), queued, classifier.model_version)
     return len(articles)
@@ -265,16 +280,21 @@ def train_model(
     settings: Settings,
     out_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    labels: Sequence[Path] | None = None,
 ) -> dict[str, Any]:
-    """Train on the seed set plus reviewers' verdicts in the database; save to out_dir (default: model dir)."""
+    """Train on the seed set, the department's labels (`labels`, default NQ71_LABELLED_FILES) and reviewers'
+    verdicts in the database; save to out_dir (default: NQ71_DATA_DIR/models)."""
     from classify.lexicon import Lexicons
-    from classify.model import seed_claims, seed_items, train
+    from classify.model import read_department_labels, seed_claims, seed_items, train
 
-    extra = training_items_from_db(session) if session is not None else []
+    extra = [it for path in (labels if labels is not None else labelled_files(settings))
+             for it in read_department_labels(path)]
+    extra += training_items_from_db(session) if session is not None else []
     claims = [c["text"] for c in seed_claims()]
     if session is not None:
         claims += [c.text for c in active_claims(session)]
-    return train(seed_items(), claims, Lexicons.load(), out_dir or model_dir(settings), extra=extra, progress=progress)
+    target = out_dir or trained_model_dir(settings)
+    return train(seed_items(), claims, Lexicons.load(), target, extra=extra, progress=progress)
 
 
 def claim_ids_matching(session: Session, article_id: int) -> list[int]:

@@ -94,6 +94,8 @@ class Settings:
     claim_suggest_threshold: float = field(default=0.35, metadata={"parse": _parse_unit})
     claim_auto_threshold: float = field(default=0.6, metadata={"parse": _parse_unit})
     model_dir: Path = Path("classify/models")
+    # the department's labelled JSONL files (edu/nq71/group), comma-separated: `nq71 train` learns from them
+    labelled_files: str = ""
     # review web app
     host: str = "127.0.0.1"
     port: int = 8071

@@ -9,9 +9,26 @@ from typing import Any
 from classify.lexicon import Lexicons
 from classify.text import FIELDS, Doc
 
-_SUFFIX_TW = re.compile(r"^\s*[-/]\s*nq\s*[-/]\s*(?:tw|tư|t\.ư|trung\s+ương)(?!\w)")
+# Any other "-…" or "/…" after 71 (71/NQ-CP, 71/2025/NĐ-CP, 71-QĐ/UBND) is another document's number.
 _SUFFIX_ANY = re.compile(r"^\s*[-/]\s*\S")
-_STANDALONE = re.compile(r"(?<![\w/])71\s*[-/]\s*nq\s*[-/]\s*(?:tw|tư|t\.ư|trung\s+ương)(?!\w)")
+
+
+def suffix_pattern(suffixes: list[str]) -> str:
+    """explicit.toml's accepted_suffixes as one regex: "nq/tw" also matches "NQ - TW", "nq/trung ương"."""
+    alts = set()
+    for suffix in suffixes:
+        parts = [r"\s+".join(map(re.escape, part.split())) for part in re.split(r"\s*[-/]\s*", suffix)]
+        alts.add(r"\s*[-/]\s*".join(parts))
+    return "(?:" + "|".join(sorted(alts, key=len, reverse=True)) + r")(?!\w)"
+
+
+def _issuer_pattern(issuers: list[str]) -> re.Pattern[str]:
+    """ "của|do <issuer>" right after the number, an optional date between (an empty list matches nothing)."""
+    if not issuers:
+        return re.compile(r"(?!)")
+    return re.compile(
+        r"^\s*(?:ngày\s+[\d/.-]+\s*)?(?:năm\s+\d{4}\s*)?(?:của|do)\s+(?:" + "|".join(map(re.escape, issuers)) + ")"
+    )
 
 
 @dataclass(frozen=True)
@@ -38,11 +55,11 @@ class ExplicitFinder:
         prefixes = sorted(rules["prefixes"], key=len, reverse=True)
         alt = "|".join(r"\s+".join(map(re.escape, p.split())) for p in prefixes)
         self.prefixed = re.compile(rf"(?<!\w)(?:{alt})\s*71(?!\d)(?![,.]\d)")
-        self.other_issuers = re.compile(
-            r"^\s*(?:ngày\s+[\d/.-]+\s*)?(?:năm\s+\d{4}\s*)?(?:của|do)\s+(?:"
-            + "|".join(map(re.escape, rules["other_issuers"]))
-            + ")"
-        )
+        suffix = suffix_pattern(rules["accepted_suffixes"])
+        self.suffix_tw = re.compile(r"^\s*[-/]\s*" + suffix)
+        self.standalone = re.compile(r"(?<![\w/])71\s*[-/]\s*" + suffix)
+        self.other_issuers = _issuer_pattern(rules["other_issuers"])
+        self.party_issuers = _issuer_pattern(rules["party_issuers"])
         self.names = rules["names"]
 
     def find(self, doc: Doc) -> list[Mention]:
@@ -58,7 +75,7 @@ class ExplicitFinder:
             taken: list[tuple[int, int]] = []
             for m in self.prefixed.finditer(low):
                 tail = low[m.end():m.end() + 60]
-                s_tw = _SUFFIX_TW.match(tail)
+                s_tw = self.suffix_tw.match(tail)
                 if s_tw:
                     end = m.end() + s_tw.end()
                     out.append(Mention(value[m.start():end], name, m.start(), end, True, "nq71_full"))
@@ -68,10 +85,14 @@ class ExplicitFinder:
                     out.append(Mention(value[m.start():end], name, m.start(), end, False, "other_document_number"))
                 elif self.other_issuers.match(tail):
                     out.append(Mention(value[m.start():m.end()], name, m.start(), m.end(), False, "other_issuer"))
+                elif party := self.party_issuers.match(tail):
+                    # "Nghị quyết 71 của Bộ Chính trị": named by its issuer, no education context needed
+                    end = m.end() + party.end()
+                    out.append(Mention(value[m.start():end], name, m.start(), end, True, "nq71_party"))
                 else:
                     out.append(Mention(value[m.start():m.end()], name, m.start(), m.end(), True, "nq71_short"))
                 taken.append((m.start(), out[-1].end))
-            for m in _STANDALONE.finditer(low):
+            for m in self.standalone.finditer(low):
                 if any(s <= m.start() < e for s, e in taken):
                     continue
                 out.append(Mention(value[m.start():m.end()], name, m.start(), m.end(), True, "nq71_symbol"))

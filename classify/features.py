@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from classify.explicit import ExplicitFinder, Mention
-from classify.lexicon import Hit, Lexicons
+from classify.lexicon import Hit, Lexicons, SourceKind
 from classify.text import Doc
 
 _LETTERS = re.compile(r"[^\W\d_]+", re.UNICODE)
@@ -86,9 +86,10 @@ def no_diacritics_share(doc: Doc) -> float:
     return plain / len(words)
 
 
-def kind_bucket(outlet_kind: str | None) -> str:
-    """social | official | press | unknown."""
-    if outlet_kind in ("portal", "agency", "school"):
+def kind_bucket(outlet_kind: str | None, sources: dict[str, SourceKind]) -> str:
+    """social | official | press | unknown; official = the kind's `official` flag in sources.toml."""
+    kind = sources.get(outlet_kind or "")
+    if kind is not None and kind.official:
         return "official"
     if outlet_kind in ("social", "press"):
         return outlet_kind
@@ -185,7 +186,7 @@ def analyse(doc: Doc, lex: Lexicons, finder: ExplicitFinder, outlet_kind: str | 
     a.plain_share = no_diacritics_share(doc)
     v.append(max(0.0, a.plain_share - 0.5) * 2)
     v.append(float(a.dated is not None))
-    bucket = kind_bucket(outlet_kind)
+    bucket = kind_bucket(outlet_kind, lex.sources)
     v += [float(bucket == k) for k in SOURCE_KINDS]
     a.dense = np.asarray(v, dtype=np.float64)
     return a

@@ -35,6 +35,30 @@ POLICY_MARKER_LISTS: dict[str, tuple[str, str, float]] = {
     "all_schools_openers": ("one_school", "all_schools", 0.0),
 }
 
+# Every key each lexicon file may hold, and the keys of its tables: a key nobody reads is refused at load
+# (a misspelt or left-over key would otherwise be silently ignored while the code hard-codes the fact).
+SCHEMA: dict[str, dict[str, set[str] | None]] = {
+    "education": {"group": {"name", "weight", "terms"}},
+    "themes": {"theme": {"number", "name", "chinh_sach", "chu_de"}, "loai_tru": None},
+    "policy_markers": {name: None for name in POLICY_MARKER_LISTS},
+    "risk": {"signal": {"code", "label", "weight", "terms", "decrease"}},
+    "sources": {"kind": {"label", "official", "risk"}, "reach": None},
+    "explicit": {k: None for k in ("prefixes", "accepted_suffixes", "other_issuers", "party_issuers", "names")},
+}
+
+
+def unknown_keys(name: str, data: dict[str, Any]) -> list[str]:
+    """Keys of one lexicon file that no code reads ("kind.press.oficial", "reach" in explicit.toml ...)."""
+    allowed = SCHEMA[name]
+    bad = [k for k in data if k not in allowed]
+    for key, inner in allowed.items():
+        if inner is None or key not in data:
+            continue
+        tables = data[key] if isinstance(data[key], list) else list(data[key].values())
+        for i, table in enumerate(tables):
+            label = f"{key}[{i}]" if isinstance(data[key], list) else f"{key}.{list(data[key])[i]}"
+            bad += [f"{label}.{k}" for k in (table if isinstance(table, dict) else {}) if k not in inner]
+    return bad
 
 
 def syllables(value: str) -> list[tuple[str, int, int]]:
@@ -172,6 +196,9 @@ class Lexicons:
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise LexiconError(f"{path}: not valid TOML ({exc}); fix the line it names") from None
             digest.update(raw)
+            unused = unknown_keys(name, data[name])
+            if unused:
+                raise LexiconError(f"{path}: khóa không dùng / unknown key(s) {', '.join(unused)}: remove or rename them")
         try:
             return cls._build(data, digest.hexdigest()[:16], directory)
         except (KeyError, TypeError, ValueError) as exc:

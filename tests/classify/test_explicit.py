@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from classify.api import Classifier, ItemIn
+from classify.api import Classifier, ItemIn, Rules, decide, policy_vetoes
+from classify.features import analyse
+from classify.text import Doc
 
 EXPLICIT = [
     "Nghị quyết 71 đặt mục tiêu đến năm 2030 Việt Nam có hệ thống giáo dục hiện đại",
@@ -59,44 +61,56 @@ def test_general_news_is_none(classifier: Classifier) -> None:
     assert result.relevance == "none" and not result.is_education and result.themes == []
 
 
-@pytest.mark.parametrize(
-    ("title", "summary"),
-    [
-        # "nội trú" of a hospital is not a boarding school (task group 6): the longer phrase is excluded
-        ("Làm bác sĩ nội trú và bác sĩ chuyên khoa khác nhau ở điểm nào?",
-         "Bác sĩ nội trú được đào tạo ba năm tại bệnh viện, học phí do người học tự chi trả."),
-        # one pupil's story, even with a fee waiver for that pupil
-        ("Nam sinh mồ côi đỗ thủ khoa được tặng 100 triệu, trường miễn học phí bốn năm", ""),
-        ("Tân sinh viên vượt khó được trường đại học miễn học phí toàn khóa", ""),
-    ],
-)
-def test_look_alikes_and_one_person_stories_are_not_task(classifier: Classifier, title: str, summary: str) -> None:
-    result = classifier.score(ItemIn(title=title, summary=summary))
+def vetoes(classifier: Classifier, title: str, summary: str = "") -> set[str]:
+    """The named title vetoes of the policy gate that fire on one item."""
+    doc = Doc.of(title, summary, "")
+    return policy_vetoes(analyse(doc, classifier.lex, classifier.finder, "press"))
+
+
+def test_hospital_residency_is_not_a_boarding_school(classifier: Classifier) -> None:
+    # "nội trú" of a hospital is not a boarding school (task group 6): the longer phrase is excluded
+    result = classifier.score(ItemIn(
+        title="Làm bác sĩ nội trú và bác sĩ chuyên khoa khác nhau ở điểm nào?",
+        summary="Bác sĩ nội trú được đào tạo ba năm tại bệnh viện, học phí do người học tự chi trả."))
     assert result.relevance == "none", result.evidence
     assert not any(p["theme"] == 6 for p in result.evidence["phrases"])
 
 
-def test_a_policy_for_orphans_is_still_task(classifier: Classifier) -> None:
-    result = classifier.score(ItemIn(title="Bộ GD&ĐT đề xuất miễn học phí cho học sinh mồ côi từ năm học tới"))
-    assert result.relevance == "task" and 6 in result.themes
-
-
-def test_bare_my_is_the_united_states_but_not_inside_my_thuat(classifier: Classifier) -> None:
-    foreign = classifier.score(ItemIn(title="Sinh viên ngành điều dưỡng ở Mỹ lo lắng trước quy định thị thực mới"))
-    assert foreign.relevance == "none"
-    home = classifier.score(ItemIn(title="Trường mỹ thuật Hải Phòng đề xuất tăng học phí từ năm học tới"))
-    assert home.relevance == "task" and 6 in home.themes
+# The title vetoes are measured one by one on the dev set (README): only "incident" is applied on top of the
+# learned relevance head; all of them still form the policy gate of models trained without the department's labels.
+@pytest.mark.parametrize(
+    ("title", "veto"),
+    [
+        ("Nam sinh mồ côi đỗ thủ khoa được tặng 100 triệu, trường miễn học phí bốn năm", "individual"),
+        ("Tân sinh viên vượt khó được trường đại học miễn học phí toàn khóa", "individual"),
+        ("Sinh viên ngành điều dưỡng ở Mỹ lo lắng trước quy định thị thực mới", "foreign"),
+        ("Hàn Quốc siết tuyển sinh đại học với thí sinh từng bạo lực học đường", "foreign"),
+        ("Trường đại học y khoa ở TP.HCM giữ nguyên học phí năm học tới", "one_school"),
+        ("Trường đại học tư thục ở Cần Thơ mở thêm 9 ngành, đặt cơ sở mới tại Vĩnh Long", "one_school"),
+        ("Hàng chục học sinh ngộ độc sau bữa trưa bán trú ở một trường tiểu học", "incident"),
+    ],
+)
+def test_title_vetoes_name_what_fired(classifier: Classifier, title: str, veto: str) -> None:
+    assert veto in vetoes(classifier, title)
 
 
 @pytest.mark.parametrize(
-    ("title", "relevance"),
+    "title",
     [
-        ("Một trường đại học y ở TP.HCM giữ nguyên học phí năm học tới", "none"),
-        ("Trường đại học tư thục ở Cần Thơ mở thêm 9 ngành, đặt cơ sở mới tại Vĩnh Long", "none"),
-        # all schools, or one school under a new rule, are still policy news
-        ("Trường học tăng học phí gấp đôi từ tháng 9", "task"),
-        ("Trường học phải công khai các khoản thu theo quy định mới của Bộ GD&ĐT", "task"),
+        "Bộ GD&ĐT đề xuất miễn học phí cho học sinh mồ côi từ năm học tới",
+        "Trường mỹ thuật Hải Phòng đề xuất tăng học phí từ năm học tới",
+        "Trường học tăng học phí gấp đôi từ tháng 9",
+        "Trường học phải công khai các khoản thu theo quy định mới của Bộ GD&ĐT",
+        "Bộ GD&ĐT siết tuyển sinh đại học, giảm điểm cộng chứng chỉ ngoại ngữ",
     ],
 )
-def test_a_title_led_by_one_school_is_that_schools_own_news(classifier: Classifier, title: str, relevance: str) -> None:
-    assert classifier.score(ItemIn(title=title)).relevance == relevance
+def test_policy_news_is_not_vetoed(classifier: Classifier, title: str) -> None:
+    assert not vetoes(classifier, title)
+
+
+def test_a_veto_turns_task_into_none_only_where_applied(classifier: Classifier) -> None:
+    doc = Doc.of("Hàng chục học sinh ngộ độc sau bữa trưa bán trú ở một trường tiểu học", "", "")
+    a = analyse(doc, classifier.lex, classifier.finder, "press")
+    p = {"edu": 0.95, "rel": 0.8, "group6": 0.9}
+    assert decide(a, p, Rules()).relevance == "none"
+    assert decide(a, p, Rules(vetoes=frozenset())).relevance == "task"

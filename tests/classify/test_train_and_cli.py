@@ -31,9 +31,13 @@ def test_train_saves_a_loadable_model_with_sidecar(tmp_path: Path) -> None:
     assert res.is_education and 0.0 <= res.risk_score <= 1.0
 
 
-def test_shipped_sidecar_has_scores() -> None:
+def test_shipped_sidecar_has_the_cv_figures_of_the_department_labels() -> None:
     side = json.loads((ROOT / "classify" / "models" / SIDECAR_FILE).read_text(encoding="utf-8"))
-    assert side["scores"]["cv_education_f1"] > 0.8 and side["counts"]["seed_items"] >= 400
+    assert side["counts"]["seed_items"] >= 400 and side["counts"]["real_labels"] >= 1000
+    for measure in ("education_f1", "related_f1", "group_top1"):
+        m = side["scores"]["overall"][measure]
+        assert m["ci95"][0] <= m["mean"] <= m["ci95"][1]
+    assert side["scores"]["overall"]["education_f1"]["mean"] > 0.9
 
 
 def test_bad_labelled_line_names_file_and_line(tmp_path: Path) -> None:
@@ -115,13 +119,6 @@ def test_eval_real_without_data_is_one_clear_line(tmp_path: Path) -> None:
     result = run(tmp_path, "eval-real", "--data", str(tmp_path / "no-data"))
     assert result.returncode == 2
     assert "not found: pass --data" in result.stderr and "Traceback" not in result.stderr
-
-
-def test_foreign_education_policy_is_not_task(classifier: Classifier) -> None:
-    foreign = classifier.score(ItemIn(title="Hàn Quốc siết tuyển sinh đại học với thí sinh từng bạo lực học đường"))
-    home = classifier.score(ItemIn(title="Bộ GD&ĐT siết tuyển sinh đại học, giảm điểm cộng chứng chỉ ngoại ngữ"))
-    assert foreign.is_education and foreign.relevance == "none"
-    assert home.relevance == "task" and 4 in home.themes
 
 
 def test_education_probability_blends_the_tfidf_and_naive_bayes_heads(classifier: Classifier) -> None:
