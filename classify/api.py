@@ -14,7 +14,8 @@ from classify.claims import ClaimMatcher, ClaimRef
 from classify.explicit import ExplicitFinder
 from classify.features import FIELD_WEIGHT, LEXICON_SHARE, Analysis, analyse, kind_bucket
 from classify.lexicon import Hit, Lexicons
-from classify.model import LEARNED_RISK_STRENGTH, Bundle, ModelError
+from classify.errors import ModelError
+from classify.model import LEARNED_RISK_STRENGTH, Bundle
 from classify.text import Doc, Span
 
 __all__ = ["ClaimRef", "Classifier", "ItemIn", "Result"]

@@ -83,42 +83,13 @@ class LabelledItem:
         return REAL_WEIGHT if self.real else 1.0
 
 
-def read_department_labels(path: Path) -> list[LabelledItem]:
-    """The department's labelled items (edu 0/1, nq71 explicit|task|none, group 0-8, drawn) as real items."""
+def _read_rows(path: Path, parse: Callable[[dict[str, Any], int], LabelledItem]) -> list[LabelledItem]:
+    """Parse every line of a JSONL file; a bad line raises TrainingDataError naming the file and line."""
     items: list[LabelledItem] = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        raise TrainingDataError(f"{path}: file not found / không tìm thấy tệp nhãn") from None
-    for no, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            rel = row["nq71"]
-            if rel not in ("explicit", "task", "none"):
-                raise ValueError(f"nq71 {rel!r} is not explicit|task|none")
-            group = int(row.get("group") or 0)
-            if not 0 <= group <= 8:
-                raise ValueError(f"group {group} must be in 0-8")
-            items.append(LabelledItem(
-                id=str(row["id"]), title=str(row.get("title") or ""), summary=str(row.get("summary") or ""),
-                text=str(row.get("text") or ""), outlet_kind=row.get("outlet_kind") or "press",
-                is_education=bool(int(row["edu"])), relevance=rel, themes=[group] if group else [],
-                real=True, stratum=str(row.get("drawn") or ""),
-            ))
-        except (ValueError, TypeError, KeyError) as exc:
-            raise TrainingDataError(f"{path}:{no}: {exc!r}") from None
-    return items
-
-
-def read_labelled(path: Path) -> list[LabelledItem]:
-    """Read a labelled JSONL file; a bad line raises TrainingDataError with its number."""
-    items: list[LabelledItem] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise TrainingDataError(f"{path}: file not found") from None
+        raise TrainingDataError(f"{path}: file not found / không tìm thấy tệp") from None
     for no, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -126,30 +97,57 @@ def read_labelled(path: Path) -> list[LabelledItem]:
             row = json.loads(line)
             if not isinstance(row, dict):
                 raise ValueError("not a JSON object")
-            rel = row.get("relevance")
-            if rel not in (None, "explicit", "task", "none"):
-                raise ValueError(f"relevance {rel!r} is not explicit|task|none")
-            themes = [int(t) for t in row.get("themes") or []]
-            if any(not 1 <= t <= 8 for t in themes):
-                raise ValueError(f"themes {themes} must be in 1-8")
-            mis = row.get("misinfo")
-            items.append(
-                LabelledItem(
-                    id=str(row.get("id", f"line-{no}")),
-                    title=str(row.get("title") or ""),
-                    summary=str(row.get("summary") or ""),
-                    text=str(row.get("text") or ""),
-                    outlet_kind=row.get("outlet_kind"),
-                    is_education=None if row.get("is_education") is None else bool(row["is_education"]),
-                    relevance=rel,
-                    themes=themes,
-                    misinfo=None if mis is None else int(mis),
-                    claim_id=row.get("claim_id"),
-                )
-            )
-        except (ValueError, TypeError) as exc:
+            items.append(parse(row, no))
+        except (ValueError, TypeError, KeyError) as exc:
             raise TrainingDataError(f"{path}:{no}: {exc}") from None
     return items
+
+
+def _department_row(row: dict[str, Any], no: int) -> LabelledItem:
+    rel = row["nq71"]
+    if rel not in ("explicit", "task", "none"):
+        raise ValueError(f"nq71 {rel!r} is not explicit|task|none")
+    group = int(row.get("group") or 0)
+    if not 0 <= group <= 8:
+        raise ValueError(f"group {group} must be in 0-8")
+    return LabelledItem(
+        id=str(row["id"]), title=str(row.get("title") or ""), summary=str(row.get("summary") or ""),
+        text=str(row.get("text") or ""), outlet_kind=row.get("outlet_kind") or "press",
+        is_education=bool(int(row["edu"])), relevance=rel, themes=[group] if group else [],
+        real=True, stratum=str(row.get("drawn") or ""),
+    )
+
+
+def read_department_labels(path: Path) -> list[LabelledItem]:
+    """The department's labelled items (edu 0/1, nq71 explicit|task|none, group 0-8, drawn) as real items."""
+    return _read_rows(path, _department_row)
+
+
+def _seed_row(row: dict[str, Any], no: int) -> LabelledItem:
+    rel = row.get("relevance")
+    if rel not in (None, "explicit", "task", "none"):
+        raise ValueError(f"relevance {rel!r} is not explicit|task|none")
+    themes = [int(t) for t in row.get("themes") or []]
+    if any(not 1 <= t <= 8 for t in themes):
+        raise ValueError(f"themes {themes} must be in 1-8")
+    mis = row.get("misinfo")
+    return LabelledItem(
+        id=str(row.get("id", f"line-{no}")),
+        title=str(row.get("title") or ""),
+        summary=str(row.get("summary") or ""),
+        text=str(row.get("text") or ""),
+        outlet_kind=row.get("outlet_kind"),
+        is_education=None if row.get("is_education") is None else bool(row["is_education"]),
+        relevance=rel,
+        themes=themes,
+        misinfo=None if mis is None else int(mis),
+        claim_id=row.get("claim_id"),
+    )
+
+
+def read_labelled(path: Path) -> list[LabelledItem]:
+    """Read a labelled JSONL file (seed schema); a bad line raises TrainingDataError with its number."""
+    return _read_rows(path, _seed_row)
 
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "labelled"

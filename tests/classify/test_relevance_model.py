@@ -21,27 +21,18 @@ from settings import load_settings
 
 PLACES = ["Kiến An", "Thủy Nguyên", "An Lão", "Tiên Lãng", "Vĩnh Bảo", "Cát Hải", "Đồ Sơn", "Hồng Bàng",
           "Lê Chân", "Ngô Quyền", "Hải An", "Dương Kinh"]
-# (title template, summary template, edu, nq71, group): written for this test, in the department's file format
-TEMPLATES = [
-    ("{p} tuyển dụng thêm {n} giáo viên để bù chỗ thiếu", "Đợt tuyển dụng ưu tiên giáo viên tiếng Anh và tin học "
-     "cho các trường tiểu học.", 1, "task", 5),
-    ("{p} chi {n} tỷ đồng xây trường bán trú cho học sinh xã đảo", "Công trình gồm nhà ở nội trú, bếp ăn và "
-     "phòng học bộ môn, dự kiến xong trước năm học mới.", 1, "task", 6),
-    ("{p} đưa tiếng Anh thành ngôn ngữ thứ hai ở {n} trường tiểu học", "Lộ trình kéo dài năm năm, bắt đầu từ "
-     "lớp 1 với giáo viên bản ngữ dạy cùng giáo viên Việt Nam.", 1, "task", 4),
-    ("{p} triển khai học bạ số và sổ điểm điện tử cho {n} trường", "Phụ huynh xem kết quả học tập của con "
-     "trên ứng dụng, nhà trường thôi in học bạ giấy.", 1, "task", 3),
-    ("Học sinh {p} giành {n} huy chương tại giải cờ vua học sinh", "Đoàn thi đấu của quận đứng thứ hai toàn "
-     "đoàn sau ba ngày tranh tài.", 1, "none", 0),
-    ("{p} khai mạc hội hoa xuân với {n} gian hàng cây cảnh", "Hội hoa kéo dài đến rằm tháng Giêng, mở cửa "
-     "miễn phí cho người dân.", 0, "none", 0),
-    ("Giá cá thu ở chợ {p} tăng {n} nghìn đồng mỗi cân", "Tiểu thương cho biết tàu về ít do biển động nhiều "
-     "ngày liền.", 0, "none", 0),
-    ("Trường THCS ở {p} tổ chức hội thao chào mừng {n} năm thành lập", "Các lớp thi kéo co, nhảy bao bố và "
-     "bóng đá mini trong sân trường.", 1, "none", 0),
-    ("Cảnh sát giao thông {p} xử lý {n} xe chở quá tải", "Các xe tải bị lập biên bản trên tuyến đường ven "
-     "biển trong đêm.", 0, "none", 0),
-]
+# title template | summary | edu | nq71 | group: written for this test, in the department's file format
+TEMPLATES = [tuple(part.strip() for part in line.split("|")) for line in """
+{p} tuyển dụng thêm {n} giáo viên để bù chỗ thiếu | Đợt tuyển dụng ưu tiên giáo viên tiếng Anh và tin học. | 1 | task | 5
+{p} chi {n} tỷ đồng xây trường bán trú cho học sinh xã đảo | Công trình gồm nhà nội trú và bếp ăn. | 1 | task | 6
+{p} đưa tiếng Anh thành ngôn ngữ thứ hai ở {n} trường tiểu học | Lộ trình năm năm, bắt đầu từ lớp 1. | 1 | task | 4
+{p} triển khai học bạ số và sổ điểm điện tử cho {n} trường | Nhà trường thôi in học bạ giấy. | 1 | task | 3
+Học sinh {p} giành {n} huy chương tại giải cờ vua học sinh | Đoàn của quận đứng thứ hai toàn đoàn. | 1 | none | 0
+{p} khai mạc hội hoa xuân với {n} gian hàng cây cảnh | Hội hoa mở cửa miễn phí đến rằm tháng Giêng. | 0 | none | 0
+Giá cá thu ở chợ {p} tăng {n} nghìn đồng mỗi cân | Tàu về ít do biển động nhiều ngày liền. | 0 | none | 0
+Trường THCS ở {p} tổ chức hội thao chào mừng {n} năm thành lập | Các lớp thi kéo co và bóng đá mini. | 1 | none | 0
+Cảnh sát giao thông {p} xử lý {n} xe chở quá tải | Các xe bị lập biên bản trên đường ven biển. | 0 | none | 0
+""".strip().splitlines()]
 
 
 def department_rows() -> list[dict[str, object]]:
@@ -50,7 +41,7 @@ def department_rows() -> list[dict[str, object]]:
     for t, (title, summary, edu, nq71, group) in enumerate(TEMPLATES):
         for i, place in enumerate(PLACES):
             rows.append({"id": f"t{t}-{i}", "title": title.format(p=place, n=3 + 7 * i), "summary": summary,
-                         "edu": edu, "nq71": nq71, "group": group, "debunk": 0, "why": "test",
+                         "edu": int(edu), "nq71": nq71, "group": int(group), "debunk": 0, "why": "test",
                          "drawn": "random" if i % 2 else "strict"})
     return rows
 
