@@ -88,6 +88,8 @@ def _measures(records: Sequence[Record], rules: Rules) -> dict[str, float]:
     out = {
         "education_f1": float(f1_score(edu_true, [int(d.is_education) for d in decisions], zero_division=0)),
         "related_f1": float(f1_score(rel_true, [int(d.relevance != "none") for d in decisions], zero_division=0)),
+        "explicit_f1": float(f1_score([int(r.item.relevance == "explicit") for r in records],
+                                      [int(d.relevance == "explicit") for d in decisions], zero_division=0)),
     }
     related = [r for r in records if r.related and r.item.themes]
     if related:
@@ -177,7 +179,8 @@ def eval_dev(data: Path, curve: bool = True, progress: Progress = None) -> dict[
 
 def format_dev(out: dict[str, Any]) -> list[str]:
     """The dev CV as printed lines: measures with intervals, strata, rule ablations, learning curve."""
-    names = {"education_f1": "education F1", "related_f1": "NQ71-related F1", "group_top1": "task group top-1"}
+    names = {"education_f1": "education F1", "related_f1": "NQ71-related F1", "explicit_f1": "explicit F1",
+             "group_top1": "task group top-1"}
     lines = [f"dev set, {out['folds']}-fold CV ({out['n']} items): mean [95% bootstrap interval]"]
     lines += [f"  {names[k]:<18} {v['mean']:.3f} [{v['ci95'][0]:.3f}, {v['ci95'][1]:.3f}]"
               for k, v in out["overall"].items()]

@@ -16,6 +16,9 @@ EXPLICIT = [
     "Hội nghị học tập nghị quyết về đột phá phát triển giáo dục và đào tạo",
     "Các trường quán triệt Nghị quyết 71/NQ-TW ngày 22/8/2025",
     "Kế hoạch thực hiện 71-NQ/TW của Thành ủy Hải Phòng về giáo dục",
+    # the resolution by its issuer and subject, without its number
+    "Giáo viên Kiến An bàn cách làm theo chỉ đạo của Bộ Chính trị về đột phá phát triển giáo dục",
+    "Hiệu trưởng các trường mầm non học tập nghị quyết Bộ Chính trị về phát triển giáo dục",
 ]
 NOT_EXPLICIT = [
     ("Chính phủ ban hành Nghị quyết 71/NQ-CP về phát triển nhà ở xã hội", "other_document_number"),
