@@ -92,8 +92,9 @@ class Rules:
     lexicon_share: float = 0.0
     # a named "Nghị quyết 71" makes the item explicit whatever the relevance head says -> kept (see README)
     explicit_finder: bool = True
-    # _reports_policy: a policy phrase / no incident / not one school... Helps a head trained on the written seed
-    # set only (+0.013 F1); with the department's labels it costs 0.055 -> applied only to seed-only models
+    # _reports_policy: a policy phrase / no incident / not one school... Helps a head that learned from the written
+    # seed items (+0.013 F1); over one learned from the department's labels alone it costs 0.045 -> applied only
+    # to models trained without department labels
     policy_gate: bool = False
     # relevance needs an education score >= EDU_THRESHOLD: +0.001 F1 (one item) with real labels -> kept
     edu_gate: bool = True

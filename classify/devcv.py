@@ -88,9 +88,10 @@ def _measures(records: Sequence[Record], rules: Rules) -> dict[str, float]:
     out = {
         "education_f1": float(f1_score(edu_true, [int(d.is_education) for d in decisions], zero_division=0)),
         "related_f1": float(f1_score(rel_true, [int(d.relevance != "none") for d in decisions], zero_division=0)),
-        "explicit_f1": float(f1_score([int(r.item.relevance == "explicit") for r in records],
-                                      [int(d.relevance == "explicit") for d in decisions], zero_division=0)),
     }
+    explicit_true = [int(r.item.relevance == "explicit") for r in records]
+    if any(explicit_true):  # undefined (not 0) where the sample holds no explicit item
+        out["explicit_f1"] = float(f1_score(explicit_true, [int(d.relevance == "explicit") for d in decisions]))
     related = [r for r in records if r.related and r.item.themes]
     if related:
         out["group_top1"] = float(np.mean([task_groups(r.analysis, r.p)[0] == r.item.themes[0] for r in related]))
