@@ -124,6 +124,7 @@ class FetchStatus(enum.StrEnum):
     parse_error = "parse_error"
     too_large = "too_large"
     robots_denied = "robots_denied"
+    bad_link = "bad_link"  # refused by the link policy before any connection (not http(s), private address)
     never = "never"  # not fetched yet
 
 
@@ -468,6 +469,17 @@ class JobRun(Base):
     status: Mapped[JobStatus] = mapped_column(_enum(JobStatus, "job_status"), default=JobStatus.running)
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
     message: Mapped[str | None] = mapped_column(Text)
+
+
+class CrawlLock(Base):
+    """A lock held in the database (one row per name), so two crawls never run at once, even on two machines."""
+
+    __tablename__ = "crawl_lock"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))  # host:pid:token of the holder
+    acquired_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()  # renewed while the holder runs; a dead holder's lapses
 
 
 class Alert(Base):
