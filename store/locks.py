@@ -6,11 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from typing import cast
+
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from store.models import CrawlLock, utcnow
+
+# Core statements with RETURNING tell whether a row changed (psycopg reports rowcount -1 here).
+LOCKS = cast(Table, CrawlLock.__table__)
 
 
 @dataclass(frozen=True)
@@ -31,8 +36,8 @@ def try_lock(
     values = {"name": name, "owner": owner, "acquired_at": now, "expires_at": now + ttl}
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     # INSERT .. ON CONFLICT DO NOTHING: atomic on both databases, no savepoint needed after a conflict.
-    inserted = session.execute(dialect.insert(CrawlLock).values(values).on_conflict_do_nothing(index_elements=["name"]))
-    if inserted.rowcount == 1:  # type: ignore[attr-defined]
+    insert = dialect.insert(LOCKS).values(values).on_conflict_do_nothing(index_elements=["name"])
+    if session.execute(insert.returning(LOCKS.c.name)).first() is not None:
         return None
     row = session.get(CrawlLock, name, populate_existing=True)
     if row is None:  # released between our insert and our read: try once more
@@ -41,21 +46,15 @@ def try_lock(
     if holder.expires_at > now and not (is_dead is not None and is_dead(holder.owner)):
         return holder
     # compare-and-swap on the old owner: of two processes taking over a dead holder's lock, one wins
-    swapped = session.execute(
-        update(CrawlLock).where(CrawlLock.name == name, CrawlLock.owner == holder.owner).values(values)
-        .execution_options(synchronize_session=False)
-    )
-    return None if swapped.rowcount == 1 else holder  # type: ignore[attr-defined]
+    swap = update(LOCKS).where(LOCKS.c.name == name, LOCKS.c.owner == holder.owner).values(values)
+    return None if session.execute(swap.returning(LOCKS.c.name)).first() is not None else holder
 
 
 def renew_lock(session: Session, name: str, owner: str, ttl: timedelta, now: datetime | None = None) -> bool:
     """Push the expiry of our lock forward; False when it is no longer ours."""
     now = now or utcnow()
-    result = session.execute(
-        update(CrawlLock).where(CrawlLock.name == name, CrawlLock.owner == owner).values(expires_at=now + ttl)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    renew = update(LOCKS).where(LOCKS.c.name == name, LOCKS.c.owner == owner).values(expires_at=now + ttl)
+    return session.execute(renew.returning(LOCKS.c.name)).first() is not None
 
 
 def release_lock(session: Session, name: str, owner: str) -> None:

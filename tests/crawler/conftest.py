@@ -39,10 +39,14 @@ class SiteCrawl:
         return subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, env=self.env,
                               capture_output=True, text=True, timeout=timeout)
 
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        """`nq71 crawl ARGS` started in the background (killed or awaited by the test)."""
-        return subprocess.Popen([sys.executable, "-m", "cli", "crawl", *args], cwd=ROOT, env=self.env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def start(self, *args: str, stderr: Path) -> subprocess.Popen[str]:
+        """`nq71 crawl ARGS` started in the background (killed or awaited by the test), its stderr to a file.
+
+        A file, not a pipe: nobody reads a pipe while the test waits, and a full one would stall the crawl.
+        """
+        with stderr.open("w", encoding="utf-8") as err:
+            return subprocess.Popen([sys.executable, "-m", "cli", "crawl", *args], cwd=ROOT, env=self.env,
+                                    stdout=subprocess.DEVNULL, stderr=err, text=True)
 
 
 SiteCrawlFactory = Callable[..., AbstractContextManager[SiteCrawl]]
