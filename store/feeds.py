@@ -143,7 +143,7 @@ def settle_fetch(
     """Every entry of the feed's new body is stored or recorded as failed: save its validators, set the next poll."""
     feed = session.get_one(Feed, feed_id)
     _validators(feed, FetchStatus.ok, etag, last_modified, body_hash)
-    feed.next_due_at = (now or utcnow()) + timedelta(minutes=feed.poll_minutes)
+    feed.next_due_at = (feed.last_attempt_at or now or utcnow()) + timedelta(minutes=feed.poll_minutes)  # one poll after the fetch
 
 
 def record_refused(session: Session, feed_id: int, refused: Sequence[tuple[str, str]], now: datetime | None = None) -> None:
