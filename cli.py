@@ -193,9 +193,12 @@ USER_ERRORS += (CrawlError,)
 @click.option("--json", "as_json", is_flag=True, help="The report as one JSON object (rows, timings, health).")
 @click.option("--worker", is_flag=True, help="Only take pages from the shared Redis frontier (NQ71_REDIS_URL).")
 @click.option("--idle", "idle_seconds", type=float, default=30.0, show_default=True, help="A worker stops after this many idle seconds.")
+@click.option("--wait", "wait_seconds", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="If another crawl is running on this database, wait up to this many seconds (else refuse).")
 @pass_app
 def crawl_cmd(
-    app: App, outlets: tuple[str, ...], feeds_only: bool, crawl_all: bool, quiet: bool, as_json: bool, worker: bool, idle_seconds: float
+    app: App, outlets: tuple[str, ...], feeds_only: bool, crawl_all: bool, quiet: bool, as_json: bool, worker: bool,
+    idle_seconds: float, wait_seconds: float,
 ) -> None:
     """Crawl what is due (or --all): feeds, sitemaps, listing pages, social pages; then a table per outlet."""
     from crawler.run import run_crawl
@@ -208,6 +211,7 @@ def crawl_cmd(
         progress=None if quiet or as_json else (lambda line: click.echo(f"  {line}", err=True)),
         worker=worker,
         worker_idle_seconds=idle_seconds,
+        wait_seconds=wait_seconds,
     )
     if as_json:
         click.echo(json.dumps({"rows": report.rows, "totals": report.totals, "feeds": report.feeds,

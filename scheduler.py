@@ -41,6 +41,7 @@ from store.models import JobRun, JobStatus
 log = logging.getLogger(__name__)
 
 CRAWL_TIMEOUT_S = 30 * 60  # a crawl that takes longer is stuck; the next run starts afresh
+CRAWL_WAIT = "600"  # crawl jobs overlapping (feeds every 15 min, pages hourly) wait for the crawl lock this long
 TRAIN_TIMEOUT_S = 60 * 60
 CHILD_STOP_GRACE_S = 60.0  # Scrapy finishes in-flight items after SIGTERM; then it is killed
 
@@ -236,19 +237,19 @@ def stop_children() -> None:
 @_recorded("crawl_feeds")
 def crawl_feeds() -> dict[str, Any]:
     """Poll the feeds that are due (RSS/Atom/JSON feeds), in a subprocess."""
-    return run_cli(["crawl", "--feeds-only", "--quiet"], CRAWL_TIMEOUT_S)
+    return run_cli(["crawl", "--feeds-only", "--quiet", "--wait", CRAWL_WAIT], CRAWL_TIMEOUT_S)
 
 
 @_recorded("crawl_pages")
 def crawl_pages() -> dict[str, Any]:
     """Crawl everything due, listing pages and sitemaps included, and fetch pending pages, in a subprocess."""
-    return run_cli(["crawl", "--quiet"], CRAWL_TIMEOUT_S)
+    return run_cli(["crawl", "--quiet", "--wait", CRAWL_WAIT], CRAWL_TIMEOUT_S)
 
 
 @_recorded("crawl_all")
 def crawl_all() -> dict[str, Any]:
     """Crawl every active feed now, due or not (the demo's first crawl)."""
-    return run_cli(["crawl", "--all", "--quiet"], CRAWL_TIMEOUT_S)
+    return run_cli(["crawl", "--all", "--quiet", "--wait", CRAWL_WAIT], CRAWL_TIMEOUT_S)
 
 
 def _classify_module() -> Any:

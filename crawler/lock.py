@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from datetime import timedelta
 from types import TracebackType
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 LOCK_NAME = "crawl"
 LOCK_TTL = timedelta(minutes=2)  # a crashed machine's lock lapses after this; a live holder renews it
 RENEW_EVERY = LOCK_TTL.total_seconds() / 4
+WAIT_STEP = 2.0  # seconds between tries while waiting for another crawl (``nq71 crawl --wait``)
 
 
 def new_owner() -> str:
@@ -53,18 +55,24 @@ def busy_message(holder: Holder) -> str:
 class CrawlLockHeld:
     """``with CrawlLockHeld(sessions):`` hold the crawl lock (or raise CrawlError), renewing it in the background."""
 
-    def __init__(self, sessions: sessionmaker[Session], name: str = LOCK_NAME) -> None:
+    def __init__(self, sessions: sessionmaker[Session], wait_seconds: float = 0.0, name: str = LOCK_NAME) -> None:
         self.sessions = sessions
+        self.wait_seconds = wait_seconds
         self.name = name
         self.owner = new_owner()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._renew, name="crawl-lock", daemon=True)
 
     def __enter__(self) -> CrawlLockHeld:
-        with self.sessions() as session, session.begin():
-            holder = try_lock(session, self.name, self.owner, LOCK_TTL, holder_is_dead)
-        if holder is not None:
-            raise CrawlError(busy_message(holder))
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            with self.sessions() as session, session.begin():
+                holder = try_lock(session, self.name, self.owner, LOCK_TTL, holder_is_dead)
+            if holder is None:
+                break
+            if time.monotonic() >= deadline:
+                raise CrawlError(busy_message(holder))
+            time.sleep(min(WAIT_STEP, max(0.0, deadline - time.monotonic())))
         self._thread.start()
         return self
 

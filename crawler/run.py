@@ -97,8 +97,12 @@ def run_crawl(
     progress: Callable[[str], None] | None = None,
     worker: bool = False,
     worker_idle_seconds: float = 30.0,
+    wait_seconds: float = 0.0,
 ) -> CrawlReport:
     """Crawl what is due (or everything) of the given outlets; blocks until done. Once per process.
+
+    One crawl at a time per database: while another holds the lock, wait up to ``wait_seconds`` and
+    then raise CrawlError.
 
     ``worker=True`` (with ``NQ71_REDIS_URL``) polls nothing itself: it takes requests from the frontier
     that another machine's crawl fills, and stops after ``worker_idle_seconds`` without work.
@@ -115,7 +119,7 @@ def run_crawl(
     ensure_schema(engine)
     sessions = make_session_factory(engine)
     # Workers share the polling crawl's frontier on purpose; only the polling crawl is one at a time.
-    with nullcontext() if worker else CrawlLockHeld(sessions):
+    with nullcontext() if worker else CrawlLockHeld(sessions, wait_seconds):
         ctx, n_feeds = _jobs(settings, sessions, outlets, due_only and not worker, feeds_only)
         ctx.feeds_only = feeds_only
         ctx.worker = worker

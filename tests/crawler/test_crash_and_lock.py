@@ -85,8 +85,11 @@ def test_two_crawls_at_once_one_runs_the_other_refuses(migrated_engine: Engine, 
         assert len(lines) == 1 and "another crawl is running on this database" in lines[0], refused[-2000:]
         assert all("UNIQUE" not in err and "could not store" not in err for err in errs)
         assert _count(site) == 120
-        # the lock was released: the next crawl runs
-        assert site.run("--quiet", "--all").returncode == 0
+        # the lock was released; with --wait (as the scheduler runs crawls) the second runs after the first
+        logs = [tmp_path / "third.err", tmp_path / "fourth.err"]
+        procs = [site.start("--quiet", "--all", "--wait", "120", stderr=log) for log in logs]
+        assert [p.wait(timeout=300) for p in procs] == [0, 0], [log.read_text(encoding="utf-8")[-2000:] for log in logs]
+        assert all("UNIQUE" not in log.read_text(encoding="utf-8") for log in logs)
 
 
 def test_a_refused_stored_link_does_not_stop_the_page_retries_after_it(
