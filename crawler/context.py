@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from classify.near_dup import NearDupIndex
+from crawler.extract import storable
 from crawler.links import LinkPolicy
 from settings import Settings
 from store.articles import Known
@@ -78,6 +79,7 @@ class CrawlContext:
 
     def refuse(self, slug: str, feed_id: int | None, url: str, reason: str) -> None:
         """Count a link the policy refused (an error of kind bad_link), credited to its feed."""
+        url = storable(url)  # it goes into the feed's message: a NUL would make PostgreSQL refuse the whole row
         self.count(slug, "errors")
         if feed_id is not None:
             self.refused[feed_id].append((url, reason))

@@ -93,11 +93,14 @@ def test_refused_links_are_bad_link_errors_shown_in_sources_list(crawl: Crawl) -
 
 
 def test_every_dropped_entry_is_an_error_with_its_reason(crawl: Crawl) -> None:
-    # 7 refused links + 2 unreadable JSON Feed items + the redirecting feed + the gzip bomb
-    assert crawl.table["errors"] == 7 + 2 + 1 + 1
+    # 7 refused links in the RSS feed, 1 in the JSON Feed (a NUL in its URL), 2 unreadable JSON Feed
+    # items, the redirecting feed, the gzip bomb
+    assert crawl.table["errors"] == 7 + 1 + 2 + 1 + 1
     assert crawl.table["new"] == 5
     assert "entry 3: item is a JSON str, not an object" in crawl.stderr
-    assert "entry 4: item without a url" in crawl.stderr
+    assert "entry 5: item without a url" in crawl.stderr
+    [nul_link] = [e for e in crawl.events["/hostile/json/ky-tu-hong.json"] if e.status.value == "bad_link"]
+    assert "control character in the link" in (nul_link.message or "") and "\x00" not in (nul_link.message or "")
 
 
 def test_nul_and_lone_surrogates_are_cleaned_before_storing(crawl: Crawl) -> None:
