@@ -22,13 +22,14 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from review import core
+from review.keys import session_key
 from settings import Settings
 from store.db import make_engine, make_session_factory
 from store.review import ReviewError
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
-INSECURE_KEY = "dev-insecure-change-me"
+HSTS = "max-age=31536000; includeSubDomains"
 
 SECURITY_HEADERS = {
     # no external CDN, no inline scripts: everything the page needs comes from this server
@@ -62,22 +63,21 @@ def _sqlite_read_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def create_app(settings: Settings) -> FastAPI:
     """The FastAPI app: HTML pages, the JSON API under /api/ (OpenAPI at /api/openapi.json), static files."""
-    if settings.secret_key == INSECURE_KEY:
-        log.warning("NQ71_SECRET_KEY is the development default: set a long random value before real use")
+    key = session_key(settings.secret_key, settings.data_dir)
     engine = make_engine(settings.database_url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_read_pragmas)
     app = FastAPI(
         title="nq71-monitor: hàng đợi thẩm định",
         version="0.1.0",
-        openapi_url="/api/openapi.json",
+        openapi_url=None,  # served below, behind login: the API's map is not for strangers
         docs_url=None,  # Swagger UI loads from a CDN; the JSON document is enough offline
         redoc_url=None,
     )
     app.state.nq71 = core.AppState(
         settings=settings,
         sessions=make_session_factory(engine),
-        serializer=URLSafeTimedSerializer(settings.secret_key, salt="nq71-session"),
+        serializer=URLSafeTimedSerializer(key, salt="nq71-session"),
         tz=ZoneInfo(settings.timezone),
     )
     app.state.engine = engine
@@ -95,6 +95,8 @@ def create_app(settings: Settings) -> FastAPI:
         core.save_cookie(request, response)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
+        if settings.cookie_secure:  # served over https: browsers must never fall back to http
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         if request.url.path != "/static" and not request.url.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
@@ -130,6 +132,13 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(web.router)
     app.include_router(api.router)
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi_document(request: Request) -> JSONResponse:
+        with core.state(request).sessions() as session:
+            core.need_user(request, session)
+        return JSONResponse(app.openapi())
+
     return app
 
 

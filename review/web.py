@@ -15,7 +15,18 @@ from starlette.concurrency import run_in_threadpool
 
 from review import core
 from review.core import check_csrf, db, flash, need_user, state
-from review.users import authenticate, create_user, parse_role, set_active, set_role
+from review.users import (
+    authenticate,
+    close_session,
+    create_user,
+    failure_message,
+    open_session,
+    parse_role,
+    release_address,
+    reserve_address,
+    set_active,
+    set_role,
+)
 from store import review as rv
 from store.models import Role, User
 from store.queries import outlets_with_feeds
@@ -66,6 +77,11 @@ def login_form(request: Request, next: str = "/queue", session: Session = Depend
     return render(request, "login.html", {"next": _safe_next(next), "username": ""})
 
 
+def _client_address(request: Request) -> str:
+    """The address the login throttle counts (uvicorn resolves trusted proxy headers before us)."""
+    return request.client.host if request.client else "unknown"
+
+
 @router.post("/login")
 def login(
     request: Request,
@@ -77,22 +93,38 @@ def login(
 ) -> Response:
     check_csrf(request, csrf)
     settings = state(request).settings
+    target = _safe_next(next)
     if not username.strip() or not password:
-        return render(request, "login.html", {"error": "Nhập tên đăng nhập và mật khẩu.", "username": username[:64], "next": _safe_next(next)}, 400)
+        return render(request, "login.html", {"error": "Nhập tên đăng nhập và mật khẩu.", "username": username[:64], "next": target}, 400)
+    failed = failure_message(settings.login_max_failures, settings.login_lockout_minutes)
     if len(username) > 64 or len(password) > 256:
-        return render(request, "login.html", {"error": "Sai tên đăng nhập hoặc mật khẩu.", "username": "", "next": _safe_next(next)}, 400)
+        return render(request, "login.html", {"error": failed, "username": "", "next": target}, 400)
+    address = _client_address(request)
+    with core.transaction(session):
+        allowed = reserve_address(session, address, settings.login_address_max_failures, settings.login_lockout_minutes)
+    if not allowed:
+        message = (f"Quá nhiều lần đăng nhập sai từ địa chỉ này; thử lại sau {settings.login_lockout_minutes:g} phút. "
+                   "/ Too many failed logins from this address.")
+        return render(request, "login.html", {"error": message, "username": username[:64], "next": target}, 429)
     with core.transaction(session):
         result = authenticate(session, username, password, settings.login_max_failures, settings.login_lockout_minutes)
-        user_id = result.user.id if result.user else None
-    if user_id is None:
-        return render(request, "login.html", {"error": result.message, "username": username, "next": _safe_next(next)}, 401)
-    core.set_session(request, core.new_session_data(user_id))
-    return redirect(_safe_next(next))
+        token = None
+        if result.user is not None:
+            release_address(session, address)
+            token = open_session(session, result.user.id, core.SESSION_HOURS)
+    if token is None:
+        return render(request, "login.html", {"error": result.message, "username": username[:64], "next": target}, 401)
+    core.set_session(request, core.new_session_data(token))
+    return redirect(target)
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: str = Form("")) -> Response:
+def logout(request: Request, csrf: str = Form(""), session: Session = Depends(db)) -> Response:
     check_csrf(request, csrf)
+    token = core.session_data(request).get("sid")
+    if isinstance(token, str):
+        with core.transaction(session):
+            close_session(session, token)
     core.set_session(request, core.new_session_data())
     flash(request, "Đã đăng xuất.")
     return redirect("/login")

@@ -77,6 +77,9 @@ PER_PAGE = 50
 SEARCH_CAP = 10_000  # searches count at most this many hits ("hơn 10.000")
 
 
+MAX_ROW_ID = 2**31 - 1
+
+
 class ReviewError(ValueError):
     """An action a user asked for cannot be done; the message (Vietnamese) says what to fix."""
 
@@ -456,7 +459,8 @@ def highlight(body: str, spans: Iterable[Span]) -> list[Segment]:
 
 def get_item(session: Session, item_id: int) -> ReviewItem:
     """The review item, or NotFound with a clear message."""
-    item = session.get(ReviewItem, item_id)
+    # ids are INTEGER columns: a larger number names no row, and PostgreSQL would refuse to compare it
+    item = session.get(ReviewItem, item_id) if 0 < item_id <= MAX_ROW_ID else None
     if item is None:
         raise NotFound(f"Không có mục thẩm định số {item_id}.")
     return item
@@ -688,6 +692,7 @@ def add_claim(
     item = _load_for_action(session, item_id, user, expected_version)
     if item.status != ReviewStatus.resolved or item.verdict not in FALSE_VERDICTS:
         raise ReviewError("Chỉ thêm vào kho tin sai từ mục đã kết luận Tin giả hoặc Tin sai sự thật.")
+    _may_work_on(user, item)  # the same rule as every other action: the assignee or a supervisor
     exists = session.scalar(select(Claim.id).where(Claim.source_article_id == item.article_id).limit(1))
     if exists is not None:
         raise ReviewError(f"Bài này đã có trong kho tin sai (mục kho #{exists}).")
