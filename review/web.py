@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from report.cells import csv_text
 from review import core
 from review.core import check_csrf, db, flash, need_user, state
 from review.users import (
@@ -305,7 +306,7 @@ def audit_csv(request: Request, session: Session = Depends(db)) -> Response:
         lo, hi = rv.day_bounds(start, end, state(request).tz)
     except rv.ReviewError as exc:
         return render(request, "audit.html", {"user": user, "error": str(exc), "start": start_raw[:10], "end": end_raw[:10]}, 400)
-    body = rv.audit_csv(session, lo, hi)
+    body = csv_text(rv.AUDIT_COLUMNS, rv.audit_events(session, lo, hi))  # cells made safe for spreadsheets
     name = f"nhat-ky-tham-dinh_{start.isoformat()}_{end.isoformat()}.csv"
     return Response(body, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import unicodedata
@@ -739,17 +737,6 @@ def audit_events(session: Session, start: datetime, end: datetime) -> Iterator[l
             json.dumps(event.after, ensure_ascii=False, sort_keys=True) if event.after else "",
             event.note or "",
         ]
-
-
-def audit_csv(session: Session, start: datetime, end: datetime) -> str:
-    """The audit for a period as CSV text (UTF-8 with BOM so Excel shows Vietnamese correctly)."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(AUDIT_COLUMNS)
-    for row in audit_events(session, start, end):
-        writer.writerow(row)
-    return out.getvalue()
 
 
 # --- sources, claims, users -------------------------------------------------------------------
