@@ -64,3 +64,24 @@ def test_every_command_has_help() -> None:
     for path in paths:
         result = runner.invoke(main, [*path, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output, (path, result.output)
+
+
+def test_classify_in_skips_hostile_lines_with_their_numbers_and_accepts_a_bom(tmp_path: Path) -> None:
+    src = tmp_path / "items.jsonl"
+    good = json.dumps({"id": "b1", "title": "Hải Phòng triển khai Nghị quyết 71-NQ/TW ở các trường tiểu học"}, ensure_ascii=False)
+    lines = [
+        b"\xef\xbb\xbf" + good.encode("utf-8"),  # a BOM before the first item (Notepad, Excel)
+        b'{"id": "s1", "title": "Tin \\ud800 h\xe1\xbb\x8fng"}',  # a lone surrogate escape
+        b"[" * 100_000,  # nesting a JSON parser cannot follow
+        b'{"id": "c1", "title": "Tr\xf0\xf4\xecng h\xe7c"}',  # a legacy code page, not UTF-8
+        json.dumps({"id": "g2", "title": "Sở GD&ĐT Hải Phòng công bố lịch thi vào lớp 10"}, ensure_ascii=False).encode("utf-8"),
+    ]
+    src.write_bytes(b"\n".join(lines) + b"\n")
+    dst = tmp_path / "scored.jsonl"
+    result = run(tmp_path, "classify", "--in", str(src), "--out", str(dst))
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert f"{src}:2: skipped: text holds a lone surrogate" in result.stderr
+    assert f"{src}:3: skipped: JSON nested too deeply" in result.stderr
+    assert f"{src}:4: skipped: not UTF-8 (byte 0xf0 at column 26)" in result.stderr
+    assert "scored 2 item(s), skipped 3 bad line(s)" in result.stdout
+    assert [json.loads(line)["id"] for line in dst.read_text(encoding="utf-8").splitlines()] == ["b1", "g2"]
