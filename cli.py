@@ -11,10 +11,12 @@ from typing import Any
 
 import click
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from settings import Settings, SettingsError, load_settings
-from store.db import StoreError, ensure_schema, make_engine, make_session_factory, upgrade
+from store.db import DatabaseUnavailable, StoreError, ensure_schema, make_engine, make_session_factory, upgrade
 from store.sources import SourcesError
 
 # Exceptions a user can cause: shown as one line "Lỗi: ..." with exit code 2, never a traceback.
@@ -56,12 +58,28 @@ def configure_logging(level: str) -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
+def database_problem(app: App | None, exc: DBAPIError | DatabaseUnavailable) -> str:
+    """One line: which database (password masked) and what the driver said went wrong."""
+    url = app.settings.database_url if app else "?"
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        shown = "?"
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    reason = lines[0] if lines else type(cause).__name__
+    return f"Lỗi / error: không dùng được cơ sở dữ liệu / cannot use the database {shown}: {reason[:300]}"
+
+
 class Group(click.Group):
     """A click group that turns user-caused errors into a one-line message."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (OperationalError, InterfaceError, DatabaseUnavailable) as exc:
+            click.echo(database_problem(ctx.find_object(App), exc), err=True)
+            ctx.exit(1)
         except USER_ERRORS as exc:
             lines = getattr(exc, "problems", None)
             if lines:

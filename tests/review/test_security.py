@@ -7,7 +7,7 @@ import csv
 import io
 import stat
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from argon2 import PasswordHasher
@@ -68,7 +68,7 @@ class CountingHasher(PasswordHasher):
 
     checked = 0
 
-    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
         if hash != review.users._DUMMY_HASH:
             CountingHasher.checked += 1
         return super().verify(hash, password)
