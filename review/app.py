@@ -142,6 +142,13 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """The app built from NQ71_* variables: the factory each `nq71 serve --workers N` process calls."""
+    from settings import load_settings
+
+    return create_app(load_settings())
+
+
 def session_for(app: FastAPI) -> Session:
     """A database session on the app's database (tests, scripts)."""
     state: core.AppState = app.state.nq71
