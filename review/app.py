@@ -79,6 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
         sessions=make_session_factory(engine),
         serializer=URLSafeTimedSerializer(key, salt="nq71-session"),
         tz=ZoneInfo(settings.timezone),
+        counts=core.CountCache(settings.queue_count_seconds),
     )
     app.state.engine = engine
     templates = Jinja2Templates(directory=str(HERE / "templates"))

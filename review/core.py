@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from settings import Settings
 from store.models import Outlet, ReviewStatus, Role, User
 from review.users import session_user
-from store.review import MAX_QUERY, MAX_ROW_ID, RISK_BANDS, Forbidden, QueueFilter, ReviewError, require_role
+from store.review import MAX_QUERY, MAX_ROW_ID, RISK_BANDS, Forbidden, QueueFilter, ReviewError, require_role, status_counts
 
 COOKIE = "nq71_session"
 SESSION_HOURS = 12
@@ -35,6 +37,41 @@ class CsrfError(Forbidden):
     """The form or request did not carry this session's CSRF token."""
 
 
+Counts = tuple[dict[ReviewStatus, int], bool]
+
+
+class CountCache:
+    """Counts per status for each filter, kept a few seconds. The tabs above the queue count up to the
+    whole queue (100,000 rows: the costliest part of a queue page); the list itself is always read fresh.
+    An action in this process clears it; other workers catch up within ``seconds``."""
+
+    def __init__(self, seconds: float, size: int = 512) -> None:
+        self.seconds = seconds
+        self.size = size
+        self._kept: dict[tuple[Any, ...], tuple[float, Counts]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, f: QueueFilter) -> Counts:
+        """The counts for this filter (its status and page do not change them)."""
+        key = (f.outlet_id, f.theme, f.risk, f.published_from, f.published_to, f.assignee_id, f.unassigned, f.q)
+        now = time.monotonic()
+        hit = self._kept.get(key)
+        if hit is not None and now - hit[0] < self.seconds:
+            return hit[1]
+        counts = status_counts(session, f)
+        if self.seconds > 0:
+            with self._lock:
+                if len(self._kept) >= self.size:
+                    self._kept.clear()
+                self._kept[key] = (now, counts)
+        return counts
+
+    def clear(self) -> None:
+        """Forget every count (after an action changed the queue)."""
+        with self._lock:
+            self._kept.clear()
+
+
 @dataclass
 class AppState:
     """What every request needs, built once in create_app."""
@@ -43,6 +80,7 @@ class AppState:
     sessions: sessionmaker[Session]
     serializer: URLSafeTimedSerializer
     tz: ZoneInfo
+    counts: CountCache
 
 
 def state(request: Request) -> AppState:

@@ -142,13 +142,14 @@ def queue(request: Request, session: Session = Depends(db)) -> Response:
     user = need_user(request, session)
     params = dict(request.query_params)
     f, errors, kept = core.parse_filters(session, params, user, state(request).tz)
+    counts = state(request).counts
     try:
-        page = rv.queue_page(session, f)
+        page = rv.queue_page(session, f, counts.get(session, f))
     except rv.ReviewError as exc:
         errors.append(str(exc))
         f.q = None
         kept.pop("q", None)
-        page = rv.queue_page(session, f)
+        page = rv.queue_page(session, f, counts.get(session, f))
 
     def link(**changes: Any) -> str:
         merged = {**kept, **{k: str(v) for k, v in changes.items() if v is not None}}
@@ -274,6 +275,7 @@ def _item_action_sync(request: Request, raw_id: str, action: str, fields: dict[s
             with core.transaction(session):
                 result = run_action(session, user, item_id, action, fields)
                 claim_id = result.id if action == "claim" else None
+            state(request).counts.clear()
         except rv.NotFound:
             raise
         except rv.ReviewError as exc:

@@ -286,9 +286,9 @@ def status_counts(session: Session, f: QueueFilter) -> tuple[dict[ReviewStatus, 
     return counts, bool(f.q) and sum(counts.values()) > SEARCH_CAP
 
 
-def queue_page(session: Session, f: QueueFilter) -> QueuePage:
-    """One page of the queue, highest priority first, with the counts per status."""
-    counts, capped = status_counts(session, f)
+def queue_page(session: Session, f: QueueFilter, known_counts: tuple[dict[ReviewStatus, int], bool] | None = None) -> QueuePage:
+    """One page of the queue, highest priority first, with the counts per status (given, or counted now)."""
+    counts, capped = known_counts if known_counts is not None else status_counts(session, f)
     total = counts[f.status] if f.status is not None else sum(counts.values())
     pages = max(1, -(-total // f.per_page))
     page = min(max(1, f.page), pages)
