@@ -107,11 +107,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(url: str, workers: int, data_dir: Path) -> Iterator[str]:
+def server(url: str, workers: int, data_dir: Path, extra_env: dict[str, str]) -> Iterator[str]:
     """`nq71 serve --workers N` in a subprocess, until the block ends."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("NQ71_")}
-    env.update({"NQ71_DATABASE_URL": url, "NQ71_DATA_DIR": str(data_dir), "NQ71_LOG_LEVEL": "WARNING"})
+    env.update({"NQ71_DATABASE_URL": url, "NQ71_DATA_DIR": str(data_dir), "NQ71_LOG_LEVEL": "WARNING", **extra_env})
     proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port), "--workers", str(workers)],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
@@ -153,7 +153,7 @@ def run_backend(url: str, args: argparse.Namespace, progress: Callable[[str], No
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="nq71-load-") as tmp:
         for workers in args.workers:
-            with server(url, workers, Path(tmp)) as base:
+            with server(url, workers, Path(tmp), dict(kv.split("=", 1) for kv in args.server_env)) as base:
                 res = asyncio.run(load(base, args.reviewers, args.requests, outlets))
             results[f"workers={workers}"] = res
             a = res["all"]
@@ -171,6 +171,8 @@ def main() -> int:
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--pg-database", help="keep the PostgreSQL database under this name (reused on the next run)")
     parser.add_argument("--sqlite-file", type=Path, help="keep the SQLite database here (reused on the next run)")
+    parser.add_argument("--server-env", action="append", default=[], metavar="NQ71_X=VALUE",
+                        help="a setting for the server (repeatable), e.g. NQ71_QUEUE_COUNT_SECONDS=0 to count on every page")
     parser.add_argument("--json", action="store_true", help="one JSON object as the last line")
     args = parser.parse_args()
     args.workers = [int(w) for w in args.workers.split(",") if w.strip()]
@@ -200,7 +202,7 @@ def main() -> int:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
     summary = {"reviewers": args.reviewers, "requests_per_reviewer": args.requests, "target_p95_ms": TARGET_P95_MS,
-               "cores": os.cpu_count(), "results": all_results}
+               "cores": os.cpu_count(), "load_average": os.getloadavg()[0], "server_env": args.server_env, "results": all_results}
     if not args.json:
         print(f"\n{args.reviewers} reviewers x {args.requests} requests, server and client on this machine")
         for backend, by_workers in all_results.items():
