@@ -101,6 +101,7 @@ class Settings:
     login_max_failures: int = 5
     login_lockout_minutes: float = 15.0
     login_address_max_failures: int = 30  # failed logins per client address per lockout window (0: off)
+    db_pool_size: int = 20  # database connections each web worker keeps open (as many again may open for a moment)
     queue_count_seconds: float = 5.0  # the queue's counts per status are reused this long per worker (0: never)
     # reports and alerts
     reports_dir: Path = Path("var/reports")

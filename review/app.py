@@ -64,7 +64,9 @@ def _sqlite_read_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_app(settings: Settings) -> FastAPI:
     """The FastAPI app: HTML pages, the JSON API under /api/ (OpenAPI at /api/openapi.json), static files."""
     key = session_key(settings.secret_key, settings.data_dir)
-    engine = make_engine(settings.database_url)
+    # one connection per request thread kept open: with SQLAlchemy's default (5 + 10 overflow) 20 reviewers
+    # at once made PostgreSQL start and end a backend process for most requests
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_read_pragmas)
     app = FastAPI(

@@ -85,7 +85,6 @@ def _p95(values: list[float]) -> float:
 
 async def load(base: str, reviewers: int, requests: int, outlets: list[int]) -> dict[str, Any]:
     """All reviewers at once; the figures per scenario and overall."""
-    await asyncio.gather(*(reviewer(base, f"thamdinh{1 + k % 11}", 3, 1000 + k, outlets, []) for k in range(reviewers)))  # warm-up
     samples: list[tuple[str, float]] = []
     t0 = time.perf_counter()
     await asyncio.gather(*(reviewer(base, f"thamdinh{1 + k % 11}", requests, k, outlets, samples) for k in range(reviewers)))
@@ -100,6 +99,39 @@ async def load(base: str, reviewers: int, requests: int, outlets: list[int]) -> 
     return result
 
 
+def _proc_cpu_seconds(pid: int, children: bool = False) -> float:
+    """User + system CPU seconds of one process (from /proc; 0 when it is gone), with its reaped children's."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> Iterator[tuple[int, int, str]]:
+    """(pid, parent pid, command name) of every process (Linux /proc)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                head, tail = (entry / "stat").read_text().rsplit(")", 1)
+            except OSError:
+                continue
+            yield int(entry.name), int(tail.split()[1]), head.split("(", 1)[1]
+
+
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU used so far by the server (with its workers), by PostgreSQL's processes, and by this client."""
+    procs = list(_processes())
+    tree = {server_pid}
+    for _ in range(3):  # the command, uvicorn's supervisor, its workers
+        tree |= {pid for pid, ppid, _ in procs if ppid in tree}
+    return {"server": sum(_proc_cpu_seconds(p) for p in tree),
+            # a backend that ended (a connection closed) is counted through its parent's reaped-children time
+            "database": sum(_proc_cpu_seconds(pid, children=True) for pid, _, name in procs if name == "postgres"),
+            "client": time.process_time()}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -107,7 +139,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(url: str, workers: int, data_dir: Path, extra_env: dict[str, str]) -> Iterator[str]:
+def server(url: str, workers: int, data_dir: Path, extra_env: dict[str, str]) -> Iterator[tuple[str, int]]:
     """`nq71 serve --workers N` in a subprocess, until the block ends."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("NQ71_")}
@@ -126,7 +158,7 @@ def server(url: str, workers: int, data_dir: Path, extra_env: dict[str, str]) ->
             except httpx.TransportError:
                 time.sleep(0.5)
         time.sleep(2 * workers)  # let every worker finish importing before the clock starts
-        yield base
+        yield base, proc.pid
     finally:
         proc.terminate()
         try:
@@ -153,11 +185,20 @@ def run_backend(url: str, args: argparse.Namespace, progress: Callable[[str], No
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="nq71-load-") as tmp:
         for workers in args.workers:
-            with server(url, workers, Path(tmp), dict(kv.split("=", 1) for kv in args.server_env)) as base:
+            with server(url, workers, Path(tmp), dict(kv.split("=", 1) for kv in args.server_env)) as (base, pid):
+                asyncio.run(load(base, args.reviewers, 2, outlets))  # warm-up: imports, connection pools, caches
+                before = cpu_seconds(pid)
                 res = asyncio.run(load(base, args.reviewers, args.requests, outlets))
+                after = cpu_seconds(pid)
+            n = res["all"]["n"]
+            # machine-independent cost: CPU milliseconds per request (server, database, client); on a machine
+            # of its own the load could reach cores * 1000 / total requests per second
+            res["cpu_ms_per_request"] = {k: round((after[k] - before[k]) * 1000 / n, 1) for k in after}
+            res["cpu_ms_per_request"]["total"] = round(sum(res["cpu_ms_per_request"].values()), 1)
             results[f"workers={workers}"] = res
             a = res["all"]
-            progress(f"  {workers} worker(s): p50 {a['p50']} ms  p95 {a['p95']} ms  {a['requests_per_s']} req/s")
+            progress(f"  {workers} worker(s): p50 {a['p50']} ms  p95 {a['p95']} ms  {a['requests_per_s']} req/s  "
+                     f"CPU ms/request {res['cpu_ms_per_request']}")
     return results
 
 
@@ -208,6 +249,8 @@ def main() -> int:
         for backend, by_workers in all_results.items():
             for label, res in by_workers.items():
                 for scenario, m in res.items():
+                    if "p50" not in m:
+                        continue
                     print(f"{backend:11} {label:10} {scenario:15} p50 {m['p50']:7.1f} ms  p95 {m['p95']:7.1f} ms"
                           + (f"  {m['requests_per_s']} req/s" if "requests_per_s" in m else ""))
     print(json.dumps(summary, ensure_ascii=False))
