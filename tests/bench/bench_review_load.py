@@ -120,15 +120,17 @@ def _processes() -> Iterator[tuple[int, int, str]]:
             yield int(entry.name), int(tail.split()[1]), head.split("(", 1)[1]
 
 
-def cpu_seconds(server_pid: int) -> dict[str, float]:
-    """CPU used so far by the server (with its workers), by PostgreSQL's processes, and by this client."""
+def cpu_seconds(server_pid: int, postgresql: bool) -> dict[str, float]:
+    """CPU used so far by the server (with its workers), by PostgreSQL's processes, and by this client.
+
+    The database figure counts every PostgreSQL process of the machine (other jobs' too): an upper bound."""
     procs = list(_processes())
     tree = {server_pid}
     for _ in range(3):  # the command, uvicorn's supervisor, its workers
         tree |= {pid for pid, ppid, _ in procs if ppid in tree}
     return {"server": sum(_proc_cpu_seconds(p) for p in tree),
             # a backend that ended (a connection closed) is counted through its parent's reaped-children time
-            "database": sum(_proc_cpu_seconds(pid, children=True) for pid, _, name in procs if name == "postgres"),
+            "database": sum(_proc_cpu_seconds(pid, children=True) for pid, _, name in procs if postgresql and name == "postgres"),
             "client": time.process_time()}
 
 
@@ -187,9 +189,9 @@ def run_backend(url: str, args: argparse.Namespace, progress: Callable[[str], No
         for workers in args.workers:
             with server(url, workers, Path(tmp), dict(kv.split("=", 1) for kv in args.server_env)) as (base, pid):
                 asyncio.run(load(base, args.reviewers, 2, outlets))  # warm-up: imports, connection pools, caches
-                before = cpu_seconds(pid)
+                before = cpu_seconds(pid, url.startswith("postgresql"))
                 res = asyncio.run(load(base, args.reviewers, args.requests, outlets))
-                after = cpu_seconds(pid)
+                after = cpu_seconds(pid, url.startswith("postgresql"))
             n = res["all"]["n"]
             # machine-independent cost: CPU milliseconds per request (server, database, client); on a machine
             # of its own the load could reach cores * 1000 / total requests per second
