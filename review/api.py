@@ -141,7 +141,7 @@ def queue(request: Request, session: Session = Depends(db)) -> Queue:
     f, errors, _ = core.parse_filters(session, dict(request.query_params), user, state(request).tz)
     if errors:
         raise rv.ReviewError(" ".join(errors))
-    page = rv.queue_page(session, f)
+    page = rv.queue_page(session, f, state(request).counts.get(session, f))
     return Queue(
         items=[QueueItem(**r.__dict__, status_label=rv.STATUS_LABELS[r.status]) for r in page.rows],
         counts={s.value: n for s, n in page.counts.items()},
@@ -208,6 +208,7 @@ def act(
     with core.transaction(session):
         result = run_action(session, user, item_id, body.action, fields)
         claim_id = result.id if body.action == "claim" else None
+    state(request).counts.clear()
     message = DONE.get(body.action, "")
     if claim_id is not None:
         message = f"Đã thêm vào kho tin sai (#{claim_id}). " + recheck_claim(request, claim_id)

@@ -392,6 +392,28 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column()
 
 
+class UserSession(Base):
+    """A logged-in browser: the cookie carries a random token, the database only its SHA-256 (revocable)."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (Index("ix_user_session_expires_at", "expires_at"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class LoginThrottle(Base):
+    """Failed logins from one client address in the current window (a throttle shared by all workers)."""
+
+    __tablename__ = "login_throttle"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column()
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ReviewItem(Base):
     """A possibly false item waiting for, or having had, a reviewer's decision."""
 
