@@ -1,7 +1,7 @@
 """review: server-side sessions (revocable) and a per-address login throttle
 
 Revision ID: review_0004
-Revises: 0002
+Revises: crawl_0001
 Create Date: 2026-12-05 14:00:00
 
 A signed cookie alone cannot be taken back: logout, deactivation and a password change now delete the
@@ -18,7 +18,7 @@ from alembic import op
 
 
 revision: str = "review_0004"
-down_revision: str | Sequence[str] | None = "0002"
+down_revision: str | Sequence[str] | None = "crawl_0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
