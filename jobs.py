@@ -246,18 +246,26 @@ def assign_story_clusters(
 
 
 def training_items_from_db(session: Session) -> list[Any]:
-    """Reviewers' verdicts as labelled items for the learned risk component."""
+    """Reviewers' verdicts (misinformation) and label corrections (education, NQ71, task groups) as labelled items."""
     from classify.model import LabelledItem
+    from store.corrections import latest_corrections
 
-    out = []
-    for article, verdict in reviewer_verdicts(session):
-        misinfo = 1 if verdict in (Verdict.tin_gia, Verdict.tin_sai_su_that) else 0
-        out.append(LabelledItem(
+    def item(article: Article) -> LabelledItem:
+        return LabelledItem(
             id=f"review-{article.id}", title=article.title or "", summary=article.summary or "",
             text=article.text or "", outlet_kind=article.outlet.kind.value if article.outlet else None,
-            is_education=None if verdict == Verdict.khong_lien_quan else True, misinfo=misinfo,
-        ))
-    return out
+        )
+
+    out: dict[int, LabelledItem] = {}
+    for article, verdict in reviewer_verdicts(session):
+        li = out[article.id] = item(article)
+        li.misinfo = 1 if verdict in (Verdict.tin_gia, Verdict.tin_sai_su_that) else 0
+        li.is_education = None if verdict == Verdict.khong_lien_quan else True
+    for article, fix in latest_corrections(session):  # a correction outranks what a verdict implies
+        li = out.setdefault(article.id, item(article))
+        li.is_education, li.relevance = fix.is_education, fix.relevance.value
+        li.themes = [n for n in range(1, 9) if fix.theme_mask & (1 << (n - 1))]
+    return [out[k] for k in sorted(out)]
 
 
 def train_model(
@@ -265,8 +273,10 @@ def train_model(
     settings: Settings,
     out_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    base: Sequence[Any] | None = None,
+    evaluate: bool = True,
 ) -> dict[str, Any]:
-    """Train on the seed set plus reviewers' verdicts in the database; save to out_dir (default: model dir)."""
+    """Train on `base` (default: the seed set) plus reviewers' verdicts and corrections; save to out_dir."""
     from classify.lexicon import Lexicons
     from classify.model import seed_claims, seed_items, train
 
@@ -274,7 +284,8 @@ def train_model(
     claims = [c["text"] for c in seed_claims()]
     if session is not None:
         claims += [c.text for c in active_claims(session)]
-    return train(seed_items(), claims, Lexicons.load(), out_dir or model_dir(settings), extra=extra, progress=progress)
+    return train(seed_items() if base is None else base, claims, Lexicons.load(), out_dir or model_dir(settings),
+                 extra=extra, evaluate=evaluate, progress=progress)
 
 
 def claim_ids_matching(session: Session, article_id: int) -> list[int]:

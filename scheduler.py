@@ -299,7 +299,8 @@ def alerts() -> dict[str, Any]:
 
 @_recorded("retrain")
 def retrain() -> dict[str, Any]:
-    """Retrain the classifier (`nq71 train`, subprocess) when reviewers decided items since the last training."""
+    """Retrain the classifier (`nq71 train`, subprocess) when reviewers decided or corrected items since the last training."""
+    from store.corrections import corrections_since
     from store.reports import verdicts_since
 
     rt = runtime()
@@ -309,11 +310,12 @@ def retrain() -> dict[str, Any]:
             .order_by(JobRun.started_at.desc()).limit(20)
         ).all()
         trained = next((r for r in last if r.stats.get("trained")), None)
-        new = verdicts_since(s, trained.started_at if trained else None)
-    if new == 0:
-        return {"trained": False, "new_verdicts": 0}
+        since = trained.started_at if trained else None
+        new, fixes = verdicts_since(s, since), corrections_since(s, since)
+    if new + fixes == 0:
+        return {"trained": False, "new_verdicts": 0, "new_corrections": 0}
     result = run_cli(["train"], TRAIN_TIMEOUT_S)
-    return {"trained": True, "new_verdicts": new, "seconds": result["seconds"]}
+    return {"trained": True, "new_verdicts": new, "new_corrections": fixes, "seconds": result["seconds"]}
 
 
 @_recorded("prune_fetch_events")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from report.cells import csv_text
-from review import core
+from review import core, labels
 from review.core import check_csrf, db, flash, need_user, state
 from review.users import (
     authenticate,
@@ -29,6 +29,7 @@ from review.users import (
     set_role,
 )
 from store import review as rv
+from store.corrections import corrections_for
 from store.models import Role, User
 from store.queries import outlets_with_feeds
 
@@ -288,6 +289,60 @@ def _item_action_sync(request: Request, raw_id: str, action: str, fields: dict[s
     else:
         flash(request, DONE[action])
     return redirect(f"/items/{item_id}")
+
+
+# --- label corrections on any article ---------------------------------------------------------
+def _article_page(
+    request: Request, session: Session, user: User, article_id: int, error: str | None = None,
+    form: dict[str, Any] | None = None, status_code: int = 200,
+) -> HTMLResponse:
+    article = labels.get_article(session, article_id)
+    context = {
+        "user": user, "a": article, "error": error, "form": form, "RELEVANCE_LABELS": labels.RELEVANCE_LABELS,
+        "history": corrections_for(session, article_id),
+        "item_id": rv.item_ids_for_articles(session, [article_id]).get(article_id),
+    }
+    return render(request, "article.html", context, status_code)
+
+
+def _parse_article_id(raw: str) -> int:
+    try:
+        return core.parse_int(raw, "Mã bài")
+    except rv.ReviewError:
+        raise rv.NotFound(f"Không có bài {raw[:20]!r}.") from None
+
+
+@router.get("/articles/{article_id}")
+def article_page(article_id: str, request: Request, session: Session = Depends(db)) -> Response:
+    user = need_user(request, session)
+    return _article_page(request, session, user, _parse_article_id(article_id))
+
+
+@router.post("/articles/{article_id}/labels")
+async def article_labels(article_id: str, request: Request) -> Response:
+    form = await request.form()
+    fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str) and k != "themes"}
+    fields["themes"] = [v for v in form.getlist("themes") if isinstance(v, str)]
+    return await run_in_threadpool(_article_labels_sync, request, article_id, fields)
+
+
+def _article_labels_sync(request: Request, raw_id: str, fields: dict[str, Any]) -> Response:
+    with state(request).sessions() as session:
+        user = need_user(request, session)
+        check_csrf(request, fields.get("csrf"))
+        article_id = _parse_article_id(raw_id)
+        try:
+            with core.transaction(session):
+                given = labels.parse_labels(fields.get("is_education"), fields.get("relevance"), fields["themes"],
+                                            fields.get("note"))
+                labels.correct(session, user, article_id, given)
+        except rv.NotFound:
+            raise
+        except rv.ReviewError as exc:
+            session.rollback()
+            return _article_page(request, session, user, article_id, str(exc), fields, exc.status_code)
+    flash(request, "Đã lưu nhãn; lần huấn luyện lại sau sẽ học từ nhãn này.")
+    return redirect(f"/articles/{article_id}")
 
 
 # --- audit ------------------------------------------------------------------------------------

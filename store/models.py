@@ -478,6 +478,26 @@ class ReviewEvent(Base):
     user: Mapped[User | None] = relationship()
 
 
+class LabelCorrection(Base):
+    """Append-only: a reviewer's correction of the classifier's labels on one article (training data + audit)."""
+
+    __tablename__ = "label_correction"
+    __table_args__ = (Index("ix_label_correction_article_at", "article_id", "at"), Index("ix_label_correction_at", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    is_education: Mapped[bool] = mapped_column(Boolean)
+    relevance: Mapped[Relevance] = mapped_column(_enum(Relevance, "relevance"))
+    theme_mask: Mapped[int] = mapped_column(Integer, default=0)  # task groups 1-8, as Classification.theme_mask
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the classifier's labels when corrected
+    note: Mapped[str | None] = mapped_column(Text)
+
+    article: Mapped[Article] = relationship()
+    user: Mapped[User | None] = relationship()
+
+
 class JobRun(Base):
     """One run (or missed run) of a scheduled job."""
 
