@@ -11,10 +11,12 @@ from typing import Any
 
 import click
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from settings import Settings, SettingsError, load_settings
-from store.db import StoreError, ensure_schema, make_engine, make_session_factory, upgrade
+from store.db import DatabaseUnavailable, StoreError, ensure_schema, make_engine, make_session_factory, upgrade
 from store.sources import SourcesError
 
 # Exceptions a user can cause: shown as one line "Lỗi: ..." with exit code 2, never a traceback.
@@ -56,12 +58,28 @@ def configure_logging(level: str) -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
+def database_problem(app: App | None, exc: DBAPIError | DatabaseUnavailable) -> str:
+    """One line: which database (password masked) and what the driver said went wrong."""
+    url = app.settings.database_url if app else "?"
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        shown = "?"
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    reason = lines[0] if lines else type(cause).__name__
+    return f"Lỗi / error: không dùng được cơ sở dữ liệu / cannot use the database {shown}: {reason[:300]}"
+
+
 class Group(click.Group):
     """A click group that turns user-caused errors into a one-line message."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (OperationalError, InterfaceError, DatabaseUnavailable) as exc:
+            click.echo(database_problem(ctx.find_object(App), exc), err=True)
+            ctx.exit(1)
         except USER_ERRORS as exc:
             lines = getattr(exc, "problems", None)
             if lines:
@@ -193,9 +211,12 @@ USER_ERRORS += (CrawlError,)
 @click.option("--json", "as_json", is_flag=True, help="The report as one JSON object (rows, timings, health).")
 @click.option("--worker", is_flag=True, help="Only take pages from the shared Redis frontier (NQ71_REDIS_URL).")
 @click.option("--idle", "idle_seconds", type=float, default=30.0, show_default=True, help="A worker stops after this many idle seconds.")
+@click.option("--wait", "wait_seconds", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="If another crawl is running on this database, wait up to this many seconds (else refuse).")
 @pass_app
 def crawl_cmd(
-    app: App, outlets: tuple[str, ...], feeds_only: bool, crawl_all: bool, quiet: bool, as_json: bool, worker: bool, idle_seconds: float
+    app: App, outlets: tuple[str, ...], feeds_only: bool, crawl_all: bool, quiet: bool, as_json: bool, worker: bool,
+    idle_seconds: float, wait_seconds: float,
 ) -> None:
     """Crawl what is due (or --all): feeds, sitemaps, listing pages, social pages; then a table per outlet."""
     from crawler.run import run_crawl
@@ -208,6 +229,7 @@ def crawl_cmd(
         progress=None if quiet or as_json else (lambda line: click.echo(f"  {line}", err=True)),
         worker=worker,
         worker_idle_seconds=idle_seconds,
+        wait_seconds=wait_seconds,
     )
     if as_json:
         click.echo(json.dumps({"rows": report.rows, "totals": report.totals, "feeds": report.feeds,
@@ -464,7 +486,9 @@ def claims_list(app: App, include_inactive: bool) -> None:
 # --- users, serve (review/) -------------------------------------------------------------------
 from store.review import ReviewError  # noqa: E402  (light: sqlalchemy and our models only)
 
-USER_ERRORS += (ReviewError,)
+from review.keys import SecretKeyError  # noqa: E402
+
+USER_ERRORS += (ReviewError, SecretKeyError)
 
 
 @main.group(cls=Group)
@@ -482,14 +506,31 @@ def users_add(app: App, username: str, role: str, display_name: str | None) -> N
     from review.users import create_user
     from store.models import Role
 
-    if sys.stdin.isatty():
-        password = click.prompt("Mật khẩu / password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+    password = _read_password()
     with app.sessions()() as session, session.begin():
         user = create_user(session, username, password, Role(role), display_name)
         name, user_role = user.username, user.role.value
     click.echo(f"Đã tạo người dùng {name} ({user_role}).")
+
+
+def _read_password() -> str:
+    """A password asked for twice on a terminal, or one line of stdin; never taken from argv."""
+    if sys.stdin.isatty():
+        return str(click.prompt("Mật khẩu / password", hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users.command("password")
+@click.argument("username")
+@pass_app
+def users_password(app: App, username: str) -> None:
+    """Set a new password (asked for, or one line of stdin); every open session of the user ends."""
+    from review.users import set_password
+
+    password = _read_password()
+    with app.sessions()() as session, session.begin():
+        name = set_password(session, username, password).username
+    click.echo(f"Đã đổi mật khẩu của {name}; mọi phiên đăng nhập của tài khoản này đã kết thúc.")
 
 
 @users.command("list")
@@ -507,17 +548,26 @@ def users_list(app: App) -> None:
 @main.command("serve")
 @click.option("--host", default=None, help="Địa chỉ lắng nghe (mặc định NQ71_HOST, 127.0.0.1).")
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="Cổng (mặc định NQ71_PORT, 8071).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Số tiến trình phục vụ / uvicorn worker processes (about one per core).")
 @pass_app
-def serve(app: App, host: str | None, port: int | None) -> None:
+def serve(app: App, host: str | None, port: int | None, workers: int) -> None:
     """Serve the reviewers' web app (uvicorn) on the configured database."""
     import uvicorn
 
     from review.app import create_app
+    from review.keys import session_key
 
-    app.sessions()  # upgrade an empty SQLite database before the first request
+    app.sessions()  # upgrade an empty SQLite database (and find a database that is down) before the first request
+    session_key(app.settings.secret_key, app.settings.data_dir)  # made once here, before workers race for it
     settings = app.settings.replace(**({"host": host} if host else {}), **({"port": port} if port else {}))
-    click.echo(f"Hàng đợi thẩm định: http://{settings.host}:{settings.port}/  (Ctrl+C để dừng)")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    click.echo(f"Hàng đợi thẩm định: http://{settings.host}:{settings.port}/  ({workers} worker(s); Ctrl+C để dừng)")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+        return
+    # several processes: each builds its own app (engine, pool) from the same NQ71_* environment
+    uvicorn.run("review.app:app_from_environment", factory=True, workers=workers, host=settings.host, port=settings.port,
+                log_level=settings.log_level.lower())
 
 
 # --- report, run, demo (report/, scheduler.py) ------------------------------------------------
@@ -708,15 +758,9 @@ def demo_cmd(app: App, host: str, port: int | None, no_browser: bool, reset: boo
         sources_file = demo_dir / "sources.toml"
         sources_file.write_text(render_sources(site.base_url), encoding="utf-8")
         # local fixture sites: politeness off (no delay, no throttling); the demo never touches the internet
-        secret = base.secret_key
-        if secret == "dev-insecure-change-me":  # the demo's own key, kept so logins survive a restart
-            key_file = demo_dir / "secret.key"
-            if not key_file.exists():
-                import secrets
+        from review.keys import stored_key
 
-                key_file.write_text(secrets.token_urlsafe(32), encoding="utf-8")
-                key_file.chmod(0o600)
-            secret = key_file.read_text(encoding="utf-8").strip()
+        secret = base.secret_key or stored_key(demo_dir)  # the demo's own key, kept so logins survive a restart
         settings = base.replace(
             database_url=f"sqlite:///{db_path}", sources=sources_file, reports_dir=demo_dir / "reports", secret_key=secret,
             download_delay=0.0, autothrottle=False, concurrency_per_host=8, download_timeout=10.0,

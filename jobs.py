@@ -261,18 +261,27 @@ def assign_story_clusters(
 
 
 def training_items_from_db(session: Session) -> list[Any]:
-    """Reviewers' verdicts as labelled items for the learned risk component."""
+    """Reviewers' verdicts (misinformation) and label corrections (education, NQ71, task groups) as labelled items."""
     from classify.model import LabelledItem
+    from store.corrections import latest_corrections
 
-    out = []
-    for article, verdict in reviewer_verdicts(session):
-        misinfo = 1 if verdict in (Verdict.tin_gia, Verdict.tin_sai_su_that) else 0
-        out.append(LabelledItem(
+    def item(article: Article) -> LabelledItem:
+        return LabelledItem(
             id=f"review-{article.id}", title=article.title or "", summary=article.summary or "",
             text=article.text or "", outlet_kind=article.outlet.kind.value if article.outlet else None,
-            is_education=None if verdict == Verdict.khong_lien_quan else True, misinfo=misinfo,
-        ))
-    return out
+        )
+
+    out: dict[int, LabelledItem] = {}
+    for article, verdict in reviewer_verdicts(session):
+        li = out[article.id] = item(article)
+        li.misinfo = 1 if verdict in (Verdict.tin_gia, Verdict.tin_sai_su_that) else 0
+        li.is_education = None if verdict == Verdict.khong_lien_quan else True
+    for article, fix in latest_corrections(session):  # a correction outranks what a verdict implies
+        li = out.setdefault(article.id, item(article))
+        li.is_education, li.relevance = fix.is_education, fix.relevance.value
+        li.themes = [n for n in range(1, 9) if fix.theme_mask & (1 << (n - 1))]
+        li.real = True  # a reviewer's correction is the department's label: it weighs 3x and teaches relevance
+    return [out[k] for k in sorted(out)]
 
 
 def train_model(
@@ -281,9 +290,11 @@ def train_model(
     out_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     labels: Sequence[Path] | None = None,
+    base: Sequence[Any] | None = None,
+    evaluate: bool = True,
 ) -> dict[str, Any]:
-    """Train on the seed set, the department's labels (`labels`, default NQ71_LABELLED_FILES) and reviewers'
-    verdicts in the database; save to out_dir (default: NQ71_DATA_DIR/models)."""
+    """Train on `base` (default: the seed set), the department's labels (`labels`, default NQ71_LABELLED_FILES)
+    and reviewers' verdicts and corrections in the database; save to out_dir (default: NQ71_DATA_DIR/models)."""
     from classify.lexicon import Lexicons
     from classify.model import read_department_labels, seed_claims, seed_items, train
 
@@ -294,7 +305,8 @@ def train_model(
     if session is not None:
         claims += [c.text for c in active_claims(session)]
     target = out_dir or trained_model_dir(settings)
-    return train(seed_items(), claims, Lexicons.load(), target, extra=extra, progress=progress)
+    return train(seed_items() if base is None else base, claims, Lexicons.load(), target,
+                 extra=extra, evaluate=evaluate, progress=progress)
 
 
 def claim_ids_matching(session: Session, article_id: int) -> list[int]:

@@ -41,6 +41,7 @@ from store.models import JobRun, JobStatus
 log = logging.getLogger(__name__)
 
 CRAWL_TIMEOUT_S = 30 * 60  # a crawl that takes longer is stuck; the next run starts afresh
+CRAWL_WAIT = "600"  # crawl jobs overlapping (feeds every 15 min, pages hourly) wait for the crawl lock this long
 TRAIN_TIMEOUT_S = 60 * 60
 CHILD_STOP_GRACE_S = 60.0  # Scrapy finishes in-flight items after SIGTERM; then it is killed
 
@@ -236,19 +237,19 @@ def stop_children() -> None:
 @_recorded("crawl_feeds")
 def crawl_feeds() -> dict[str, Any]:
     """Poll the feeds that are due (RSS/Atom/JSON feeds), in a subprocess."""
-    return run_cli(["crawl", "--feeds-only", "--quiet"], CRAWL_TIMEOUT_S)
+    return run_cli(["crawl", "--feeds-only", "--quiet", "--wait", CRAWL_WAIT], CRAWL_TIMEOUT_S)
 
 
 @_recorded("crawl_pages")
 def crawl_pages() -> dict[str, Any]:
     """Crawl everything due, listing pages and sitemaps included, and fetch pending pages, in a subprocess."""
-    return run_cli(["crawl", "--quiet"], CRAWL_TIMEOUT_S)
+    return run_cli(["crawl", "--quiet", "--wait", CRAWL_WAIT], CRAWL_TIMEOUT_S)
 
 
 @_recorded("crawl_all")
 def crawl_all() -> dict[str, Any]:
     """Crawl every active feed now, due or not (the demo's first crawl)."""
-    return run_cli(["crawl", "--all", "--quiet"], CRAWL_TIMEOUT_S)
+    return run_cli(["crawl", "--all", "--quiet", "--wait", CRAWL_WAIT], CRAWL_TIMEOUT_S)
 
 
 def _classify_module() -> Any:
@@ -298,7 +299,8 @@ def alerts() -> dict[str, Any]:
 
 @_recorded("retrain")
 def retrain() -> dict[str, Any]:
-    """Retrain the classifier (`nq71 train`, subprocess) when reviewers decided items since the last training."""
+    """Retrain the classifier (`nq71 train`, subprocess) when reviewers decided or corrected items since the last training."""
+    from store.corrections import corrections_since
     from store.reports import verdicts_since
 
     rt = runtime()
@@ -308,11 +310,12 @@ def retrain() -> dict[str, Any]:
             .order_by(JobRun.started_at.desc()).limit(20)
         ).all()
         trained = next((r for r in last if r.stats.get("trained")), None)
-        new = verdicts_since(s, trained.started_at if trained else None)
-    if new == 0:
-        return {"trained": False, "new_verdicts": 0}
+        since = trained.started_at if trained else None
+        new, fixes = verdicts_since(s, since), corrections_since(s, since)
+    if new + fixes == 0:
+        return {"trained": False, "new_verdicts": 0, "new_corrections": 0}
     result = run_cli(["train"], TRAIN_TIMEOUT_S)
-    return {"trained": True, "new_verdicts": new, "seconds": result["seconds"]}
+    return {"trained": True, "new_verdicts": new, "new_corrections": fixes, "seconds": result["seconds"]}
 
 
 @_recorded("prune_fetch_events")

@@ -76,7 +76,7 @@ class Settings:
     database_url: str = field(default="sqlite:///var/nq71.db", metadata={"parse": _parse_database_url})
     sources: Path = Path("config/sources.toml")
     data_dir: Path = Path("var")
-    secret_key: str = "dev-insecure-change-me"
+    secret_key: str = ""  # empty: a random key is made once and kept in data_dir/secret.key (review/keys.py)
     log_level: str = field(default="INFO", metadata={"parse": _parse_log_level})
     # crawling (politeness defaults; tests and benchmarks override them)
     user_agent: str = "nq71-monitor/0.1 (+{contact})"
@@ -102,6 +102,9 @@ class Settings:
     cookie_secure: bool = False
     login_max_failures: int = 5
     login_lockout_minutes: float = 15.0
+    login_address_max_failures: int = 30  # failed logins per client address per lockout window (0: off)
+    db_pool_size: int = 20  # database connections each web worker keeps open (as many again may open for a moment)
+    queue_count_seconds: float = 5.0  # the queue's counts per status are reused this long per worker (0: never)
     # reports and alerts
     reports_dir: Path = Path("var/reports")
     smtp_host: str = ""

@@ -176,8 +176,8 @@ def policy_vetoes(a: Analysis) -> set[str]:
 
 
 def rules_of(meta: dict[str, Any]) -> Rules:
-    """The rules a bundle was measured with: the policy gate only for models without the department's labels."""
-    return Rules(policy_gate=not meta.get("counts", {}).get("real_labels", 0))
+    """The rules a bundle was measured with: the policy gate only when written items taught relevance."""
+    return Rules(policy_gate=meta.get("relevance_labels", "written") != "real")
 
 
 def _reason(code: str, label: str, weight: float, ev: dict[str, Any]) -> dict[str, Any]:

@@ -45,6 +45,10 @@ def _parse(no: int, line: str) -> _Row:
     row = json.loads(line)
     if not isinstance(row, dict):
         raise ValueError("not a JSON object")
+    try:
+        json.dumps(row, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # "\ud800" escapes decode to text no file, database or tokenizer accepts
+        raise ValueError("text holds a lone surrogate escape (\\ud800-\\udfff): not valid Unicode") from None
     for key in FIELDS:
         value = row.get(key)
         if value is not None and not isinstance(value, str):
@@ -68,23 +72,40 @@ def _parse(no: int, line: str) -> _Row:
     return _Row(no, row.get("id", no), item)
 
 
-def read_items(path: Path, bad: list[BadLine]) -> Iterator[_Row]:
-    """Parsed lines; unparsable ones are appended to `bad` with their line number."""
+def _decode(no: int, raw: bytes) -> str:
+    """One line as text: strict UTF-8 (a BOM on line 1 is allowed); the error names the byte and column."""
+    if no == 1 and raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]  # Notepad and Excel write a BOM: it is not part of the first item
     try:
-        fh = path.open(encoding="utf-8")
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); save the file as UTF-8") from None
+
+
+def _parse_line(no: int, raw: bytes) -> _Row:
+    """A line parsed into an item; ValueError says why it cannot be."""
+    line = _decode(no, raw)
+    try:
+        row = _parse(no, line)
+    except RecursionError:  # a line of 100,000 nested brackets is hostile, not an item
+        raise ValueError("JSON nested too deeply") from None
+    return row
+
+
+def read_items(path: Path, bad: list[BadLine]) -> Iterator[_Row]:
+    """Parsed lines; a line that is not UTF-8 or not an item is appended to `bad` with its number, the others go on."""
+    try:
+        fh = path.open("rb")
     except OSError as exc:
         raise BatchInputError(f"{path}: cannot read the input file ({exc.strerror})") from None
     with fh:
-        try:
-            for no, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    yield _parse(no, line)
-                except (ValueError, TypeError) as exc:
-                    bad.append(BadLine(no, f"{exc}"[:200]))
-        except UnicodeDecodeError:
-            raise BatchInputError(f"{path}: not UTF-8 text; save it as UTF-8 JSON lines") from None
+        for no, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                yield _parse_line(no, raw)
+            except (ValueError, TypeError) as exc:
+                bad.append(BadLine(no, f"{exc}"[:200]))
 
 
 def count_lines(path: Path) -> int:

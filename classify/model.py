@@ -461,8 +461,14 @@ def _relevance_rows(prep: Sequence[Prepared]) -> list[int]:
     lowered the dev CV F1 from 0.754 to 0.706, so they only teach relevance when no real label is given.
     """
     real = [i for i, p in enumerate(prep) if p.item.relevance is not None and p.item.real]
-    has_both = len({prep[i].item.relevance == "none" for i in real}) == 2
-    return real if has_both else [i for i, p in enumerate(prep) if p.item.relevance is not None]
+    if learns_from_real([prep[i].item for i in real]):
+        return real
+    return [i for i, p in enumerate(prep) if p.item.relevance is not None]
+
+
+def learns_from_real(items: Iterable[LabelledItem]) -> bool:
+    """True when the real items hold both related and unrelated labels (then they alone teach relevance)."""
+    return len({it.relevance == "none" for it in items if it.real and it.relevance is not None}) == 2
 
 
 def _claim_vectorizer(items: Sequence[LabelledItem], claim_texts: Sequence[str]) -> TfidfVectorizer:
@@ -569,7 +575,7 @@ def train(
         "lexicon_digest": lex.digest,
         "counts": {
             "seed_items": len(items),
-            "extra_items": len(extra),
+            "reviewer_verdicts": len(extra),
             "real_labels": len(real),
             "education": sum(1 for it in all_items if it.is_education),
             "relevant": sum(1 for it in all_items if it.relevance in ("explicit", "task")),
@@ -577,6 +583,8 @@ def train(
             "training_rows_with_variants": len(prep),
         },
         "themes_with_model": sorted(heads["themes"]),
+        # which labels taught the relevance head: the policy gate applies only to "written" (api.rules_of)
+        "relevance_labels": "real" if learns_from_real(all_items) else "written",
         "scores": scores,
         "learned_risk_strength": LEARNED_RISK_STRENGTH,
         "train_seconds": 0.0,

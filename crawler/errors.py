@@ -20,6 +20,10 @@ class HostDownError(IgnoreRequest):
         self.status = status
 
 
+class BadLinkError(IgnoreRequest):
+    """A request refused by the link policy (crawler/links.py) before any connection."""
+
+
 class RetryLaterError(IgnoreRequest):
     """A request skipped because its host asked us to wait (429/503 Retry-After)."""
 
@@ -33,8 +37,13 @@ def classify_failure(exc: BaseException, max_bytes: int) -> tuple[FetchStatus, s
         return exc.status, text
     if isinstance(exc, RetryLaterError):
         return FetchStatus.http_error, f"deferred: {text}"
+    if isinstance(exc, BadLinkError):
+        return FetchStatus.bad_link, text
     if isinstance(exc, IgnoreRequest):
         low = text.lower()
+        if "download_maxsize" in low and "decompress" in low:
+            # a gzip bomb: a small body that inflates past the page limit (HttpCompressionMiddleware)
+            return FetchStatus.too_large, f"larger than the {max_bytes // (1024 * 1024)} MB page limit once decompressed: {text}"
         if "robots" in low:
             return FetchStatus.robots_denied, "forbidden by robots.txt"
         if "redirect" in low:

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 FUTURE_TOLERANCE = timedelta(days=1)
+OLDEST_YEAR = 1990  # no Vietnamese news site dates an article earlier
+LEGACY_WEB_CODECS = ["cp1252", "cp1258"]
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", re.I)
 # Vietnamese date shapes seen on real pages: "Thứ năm, 26/11/2026 - 09:15", "26/11/2026 09:15 (GMT+7)",
@@ -48,18 +50,30 @@ _DATE_HINT_XPATH = (
 )
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """Text every database accepts: NUL dropped (PostgreSQL refuses it), lone surrogates (not UTF-8) replaced by U+FFFD."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if not text.isascii():
+        text = _SURROGATE.sub("\ufffd", text)
+    return text
+
+
 def nfc(text: str | None) -> str:
-    """NFC-normalised text with runs of whitespace collapsed (matching needs one form of each letter)."""
+    """NFC-normalised, storable text with runs of whitespace collapsed (matching needs one form of each letter)."""
     if not text:
         return ""
-    return re.sub(r"[ \t\r\f\v]+", " ", unicodedata.normalize("NFC", text)).strip()
+    return re.sub(r"[ \t\r\f\v]+", " ", unicodedata.normalize("NFC", storable(text))).strip()
 
 
 def nfc_block(text: str | None) -> str:
     """NFC text keeping paragraph breaks; blank runs collapsed."""
     if not text:
         return ""
-    lines = [nfc(line) for line in unicodedata.normalize("NFC", text).splitlines()]
+    lines = [nfc(line) for line in unicodedata.normalize("NFC", storable(text)).splitlines()]
     return "\n".join(line for line in lines if line)
 
 
@@ -108,7 +122,10 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
                 return body.decode(codec), codec
             except UnicodeDecodeError:
                 continue
-    best = charset_normalizer.from_bytes(body).best()
+    # Declared UTF-8 (or nothing) but not UTF-8: the web's legacy encodings first (WHATWG's default is
+    # windows-1252; Vietnamese legacy pages use windows-1258). Open detection alone turns a cp1252
+    # "naïve" into cp1250's "naďve" on short pages.
+    best = charset_normalizer.from_bytes(body, cp_isolation=LEGACY_WEB_CODECS).best() or charset_normalizer.from_bytes(body).best()
     if best is not None and best.encoding:
         return str(best), best.encoding
     return body.decode("utf-8", errors="replace"), "utf-8"
@@ -182,9 +199,14 @@ def plausible(value: datetime | None, now: datetime | None = None) -> datetime |
     now = now or datetime.now(UTC)
     if value > now + FUTURE_TOLERANCE:
         return None
-    if value.year < 1990:
+    if value.year < OLDEST_YEAR:
         return None
     return value
+
+
+def date_problem(value: datetime, now: datetime | None = None) -> str:
+    """Why ``plausible`` refused a date, for the log: 'future date' or 'implausibly old date'."""
+    return "future date" if value > (now or datetime.now(UTC)) else f"implausibly old date (before {OLDEST_YEAR})"
 
 
 def find_text_date(text: str, now: datetime | None = None) -> datetime | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +44,15 @@ class Parsed:
     message: str = ""
     entries: list[Entry] = field(default_factory=list)
     follow: list[str] = field(default_factory=list)  # sitemap index children, next listing page
+    skipped: list[str] = field(default_factory=list)  # why each unreadable entry was left out (counted as errors)
+
+
+def _url_or_raw(link: str, base_url: str) -> str:
+    """The normalised link; a link too broken to normalise is kept raw, for the link policy to refuse."""
+    try:
+        return normalise_url(link, base_url)
+    except ValueError:
+        return link
 
 
 def looks_like_html(body: bytes) -> bool:
@@ -81,11 +91,57 @@ def _engagement(obj: dict[str, Any]) -> dict[str, int] | None:
     return None
 
 
+def _json_entry(item: Any, base_url: str, now: datetime) -> Entry | str:
+    """One JSON Feed item as an Entry, or why it cannot be one."""
+    if not isinstance(item, dict):
+        return f"item is a JSON {type(item).__name__}, not an object"
+    ident = item.get("id")
+    link = item.get("url") or item.get("external_url") or (ident if str(ident).startswith("http") else None)
+    if not isinstance(link, str) or not link.strip():
+        return "item without a url"  # an id that is not a URL is no address to store it under
+    pub, rejected = _entry_date(item.get("date_published"), None, now)
+    upd, _ = _entry_date(item.get("date_modified"), None, now)
+    authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
+    author = ", ".join(str(a.get("name", "")) for a in authors if isinstance(a, dict) and a.get("name")) or None
+    text = nfc_block(str(item.get("content_text") or "")) or _clean_html_text(str(item.get("content_html") or ""))
+    return Entry(
+        url=normalise_url(link, base_url),
+        title=nfc(str(item.get("title") or "")),
+        summary=nfc(str(item.get("summary") or "")),
+        text=text,
+        author=nfc(author) or None,
+        published_at=pub,
+        rejected_date=rejected,
+        updated_at=upd,
+        engagement=_engagement(item),
+    )
+
+
+def _collect(items: Iterable[Any], convert: Callable[[Any], Entry | str]) -> tuple[list[Entry], list[str]]:
+    """Entries from items one by one: an item that cannot be read is skipped with its reason, never the feed."""
+    entries: list[Entry] = []
+    skipped: list[str] = []
+    for n, item in enumerate(items, 1):
+        try:
+            result = convert(item)
+        except (ValueError, TypeError, KeyError, AttributeError, UnicodeError, OverflowError) as exc:
+            result = f"{type(exc).__name__}: {exc}"
+        if isinstance(result, Entry):
+            entries.append(result)
+        else:
+            skipped.append(f"entry {n}: {str(result)[:200]}")
+    return entries, skipped
+
+
 def parse_jsonfeed(body: bytes, base_url: str, now: datetime) -> Parsed:
-    """JSON Feed 1.0/1.1 with the standard library."""
+    """JSON Feed 1.0/1.1 with the standard library; invalid UTF-8 bytes are replaced, not fatal."""
     try:
-        data = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        raw = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raw = body.decode("utf-8-sig", errors="replace")  # e.g. an encoded lone surrogate in one item
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
         return Parsed(FetchStatus.parse_error, f"not valid JSON: {exc}")
     version = data.get("version", "") if isinstance(data, dict) else ""
     if not isinstance(version, str) or not version.startswith("https://jsonfeed.org/version/"):
@@ -93,32 +149,13 @@ def parse_jsonfeed(body: bytes, base_url: str, now: datetime) -> Parsed:
     items = data.get("items")
     if not isinstance(items, list):
         return Parsed(FetchStatus.parse_error, "JSON Feed without an items list")
-    entries: list[Entry] = []
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        link = item.get("url") or item.get("external_url") or item.get("id")
-        if not isinstance(link, str) or not link.startswith(("http", "/")):
-            continue
-        pub, rejected = _entry_date(item.get("date_published"), None, now)
-        upd, _ = _entry_date(item.get("date_modified"), None, now)
-        authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
-        author = ", ".join(a.get("name", "") for a in authors if isinstance(a, dict) and a.get("name")) or None
-        text = nfc_block(item.get("content_text") or "") or _clean_html_text(item.get("content_html") or "")
-        entries.append(
-            Entry(
-                url=normalise_url(link, base_url),
-                title=nfc(item.get("title") or ""),
-                summary=nfc(item.get("summary") or ""),
-                text=text,
-                author=author,
-                published_at=pub,
-                rejected_date=rejected,
-                updated_at=upd,
-                engagement=_engagement(item),
-            )
-        )
-    return Parsed(FetchStatus.ok, f"JSON Feed {version.rsplit('/', 1)[-1]}: {len(entries)} items", entries)
+    entries, skipped = _collect(items, lambda item: _json_entry(item, base_url, now))
+    return Parsed(FetchStatus.ok, f"JSON Feed {version.rsplit('/', 1)[-1]}: {len(entries)} items{_skips(skipped)}", entries, skipped=skipped)
+
+
+def _skips(skipped: list[str]) -> str:
+    """', 2 skipped' for a status message."""
+    return f", {len(skipped)} skipped" if skipped else ""
 
 
 def parse_feed(body: bytes, base_url: str, kind: FeedKind, now: datetime | None = None) -> Parsed:
@@ -138,37 +175,38 @@ def parse_feed(body: bytes, base_url: str, kind: FeedKind, now: datetime | None 
         root = re.search(rb"<([A-Za-z_][\w:.-]*)", re.sub(rb"<\?.*?\?>|<!--.*?-->", b"", body[:2048], flags=re.S))
         tag = root.group(1).decode("ascii", "replace") if root else "?"
         return Parsed(FetchStatus.parse_error, f"XML that is not RSS or Atom (root element <{tag}>)")
-    entries: list[Entry] = []
-    for e in parsed.entries:
-        link = e.get("link") or (e.get("id") if str(e.get("id", "")).startswith("http") else None)
-        if not link:
-            continue
-        # dict.get: feedparser's own get() maps missing keys onto others (and warns about it)
-        pub, rejected = _entry_date(dict.get(e, "published"), dict.get(e, "published_parsed"), now)
-        upd, _ = _entry_date(dict.get(e, "updated"), dict.get(e, "updated_parsed"), now)
-        if pub is None and rejected is None and dict.get(e, "published") is None:
-            pub = upd  # Atom entries often carry only <updated>
-        content = ""
-        if e.get("content"):
-            content = _clean_html_text(" ".join(c.get("value", "") for c in e["content"]))
-        summary = _clean_html_text(e.get("summary", ""))
-        engagement = {k: int(e[k]) for k in ("likes", "shares", "comments") if str(e.get(k, "")).isdigit()} or None
-        entries.append(
-            Entry(
-                url=normalise_url(link, base_url),
-                title=nfc(e.get("title", "")),
-                summary=summary if summary != content else "",
-                text=content,
-                author=nfc(e.get("author", "")) or None,
-                published_at=pub,
-                rejected_date=rejected,
-                updated_at=upd,
-                engagement=engagement,
-            )
-        )
+    entries, skipped = _collect(parsed.entries, lambda e: _rss_entry(e, base_url, now))
     if not entries and parsed.get("bozo"):
-        return Parsed(FetchStatus.parse_error, f"{version}: broken XML ({parsed.get('bozo_exception')})")
-    return Parsed(FetchStatus.ok, f"{version}: {len(entries)} items", entries)
+        return Parsed(FetchStatus.parse_error, f"{version}: broken XML ({parsed.get('bozo_exception')})", skipped=skipped)
+    return Parsed(FetchStatus.ok, f"{version}: {len(entries)} items{_skips(skipped)}", entries, skipped=skipped)
+
+
+def _rss_entry(e: Any, base_url: str, now: datetime) -> Entry | str:
+    """One RSS/Atom entry (feedparser's dict) as an Entry, or why it cannot be one."""
+    link = e.get("link") or (e.get("id") if str(e.get("id", "")).startswith("http") else None)
+    if not link:
+        return "entry without a link"
+    # dict.get: feedparser's own get() maps missing keys onto others (and warns about it)
+    pub, rejected = _entry_date(dict.get(e, "published"), dict.get(e, "published_parsed"), now)
+    upd, _ = _entry_date(dict.get(e, "updated"), dict.get(e, "updated_parsed"), now)
+    if pub is None and rejected is None and dict.get(e, "published") is None:
+        pub = upd  # Atom entries often carry only <updated>
+    content = ""
+    if e.get("content"):
+        content = _clean_html_text(" ".join(c.get("value", "") for c in e["content"]))
+    summary = _clean_html_text(e.get("summary", ""))
+    engagement = {k: int(e[k]) for k in ("likes", "shares", "comments") if str(e.get(k, "")).isdigit()} or None
+    return Entry(
+        url=normalise_url(link, base_url),
+        title=nfc(e.get("title", "")),
+        summary=summary if summary != content else "",
+        text=content,
+        author=nfc(e.get("author", "")) or None,
+        published_at=pub,
+        rejected_date=rejected,
+        updated_at=upd,
+        engagement=engagement,
+    )
 
 
 _SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -194,7 +232,7 @@ def parse_sitemap(body: bytes, base_url: str, recency_days: int, now: datetime |
             loc = (sm.findtext(f"{_SM}loc") or "").strip()
             lastmod = parse_date(sm.findtext(f"{_SM}lastmod"), now)
             if loc and (lastmod is None or lastmod.timestamp() >= cutoff):
-                children.append(normalise_url(loc, base_url))
+                children.append(_url_or_raw(loc, base_url))
         return Parsed(FetchStatus.ok, f"sitemap index: {len(children)} recent sitemaps", follow=children)
     if tag != "urlset":
         return Parsed(FetchStatus.not_a_feed, f"XML root <{tag}> is not a sitemap")
@@ -215,7 +253,7 @@ def parse_sitemap(body: bytes, base_url: str, recency_days: int, now: datetime |
             continue
         ok = plausible(pub, now)
         entries.append(
-            Entry(url=normalise_url(loc, base_url), title=title, published_at=ok, rejected_date=pub if pub and ok is None else None, updated_at=plausible(lastmod, now))
+            Entry(url=_url_or_raw(loc, base_url), title=title, published_at=ok, rejected_date=pub if pub and ok is None else None, updated_at=plausible(lastmod, now))
         )
     return Parsed(FetchStatus.ok, f"sitemap: {len(entries)} recent urls ({old} older than {recency_days} days skipped)", entries)
 
@@ -237,7 +275,7 @@ def parse_listing(body: bytes, content_type: str | None, base_url: str, link_sel
         href = node if isinstance(node, str) else node.get("href")
         if not href:
             continue
-        url = normalise_url(href, base_url)
+        url = _url_or_raw(href, base_url)
         if url in seen:
             continue
         seen.add(url)
@@ -247,7 +285,7 @@ def parse_listing(body: bytes, content_type: str | None, base_url: str, link_sel
         for node in _select(tree, next_selector)[:1]:
             href = node if isinstance(node, str) else node.get("href")
             if href:
-                follow.append(normalise_url(href, base_url))
+                follow.append(_url_or_raw(href, base_url))
     if not entries:
         return Parsed(FetchStatus.parse_error, f"no article links matched {link_selector!r}: check link_selector")
     return Parsed(FetchStatus.ok, f"listing: {len(entries)} links", entries, follow)

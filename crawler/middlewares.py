@@ -1,4 +1,4 @@
-"""Downloader middleware: after a connection failure a host is down for a while; its other requests wait."""
+"""Downloader middlewares: the link policy, and host guard (after a connection failure a host is down for a while)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,18 @@ import logging
 import time
 from typing import Any
 
+from urllib.parse import urljoin
+
 from scrapy import Request
+from scrapy.http import Response
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 from scrapy.crawler import Crawler
 
-from crawler.errors import HostDownError, classify_failure, is_connection_failure
+from crawler.errors import BadLinkError, HostDownError, classify_failure, is_connection_failure
+from crawler.links import LinkPolicy
 from crawler.urls import host_of
 from store.models import FetchStatus
 
@@ -22,6 +26,40 @@ log = logging.getLogger(__name__)
 HOST_DOWN_ERRORS = frozenset(
     {"DownloadConnectionRefusedError", "ConnectionRefusedError", "CannotResolveHostError", "DNSLookupError", "NoRouteError", "TCPTimedOutError", "ConnectError"}
 )
+
+
+class LinkPolicyMiddleware:
+    """Refuses every request the link policy forbids, before robots.txt or any connection.
+
+    Redirects are covered too: RedirectMiddleware's follow-up request comes back through here.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LinkPolicyMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        policy = getattr(getattr(self.crawler.spider, "ctx", None), "links", None)
+        if policy is None:
+            raise BadLinkError("no link policy configured: refusing every request")
+        self._check(policy, request.url)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """A redirect RedirectMiddleware let through (it drops non-http targets) is refused here too."""
+        location = response.headers.get("Location") if 300 <= response.status < 400 else None
+        policy = getattr(getattr(self.crawler.spider, "ctx", None), "links", None)
+        if location and policy is not None:
+            self._check(policy, urljoin(request.url, location.decode("latin-1")))
+        return response
+
+    @staticmethod
+    def _check(policy: LinkPolicy, url: str) -> None:
+        reason = policy.refusal(url)
+        if reason is not None:
+            raise BadLinkError(f"link refused: {reason}: {url[:200]}")
 
 
 class HostGuardMiddleware:

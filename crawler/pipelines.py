@@ -16,9 +16,9 @@ from crawler.context import MAX_PAGE_ATTEMPTS, CrawlContext
 from crawler.extract import nfc, nfc_block, text_hash, title_key
 from crawler.items import ArticleItem, FetchItem
 from settings import Settings
-from store.articles import by_url, same_title
-from store.feeds import SUCCESS, note_new_items, record_fetch
-from store.models import Article, ExtractionStatus, utcnow
+from store.articles import by_url, give_up_pages, same_title
+from store.feeds import SUCCESS, note_new_items, record_fetch, record_refused, settle_fetch
+from store.models import Article, ExtractionStatus, FetchStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ class NormalisePipeline(_Base):
         item.author = nfc(item.author) or None
         if not item.title and not item.text and not item.summary and not item.page_attempted:
             self.ctx.count(item.outlet_slug, "errors")
+            log.warning("%s feed %s: %s dropped: no title and no text", item.outlet_slug, item.feed_id, item.url)
             raise DropItem(f"{item.outlet_slug}: {item.url} has no title and no text")
         item.title_hash = title_key(item.title) if item.title else None
         item.content_hash = text_hash(item.text) if item.text else None
@@ -104,12 +105,18 @@ class StorePipeline(_Base):
 
     def _health(self, item: FetchItem) -> FetchItem:
         ctx = self.ctx
+        # A new body's validators wait until its entries are through (see settle): after a kill -9 the
+        # next run must fetch and read the same body again, not answer same_hash / 304.
+        settle = item.status is not FetchStatus.ok
+        if not settle:
+            ctx.unsettled[item.feed_id] = (item.etag, item.last_modified, item.body_hash)
         try:
             with ctx.sessions() as session, session.begin():
                 record_fetch(
                     session, item.feed_id, item.status, item.message, http_status=item.http_status,
                     duration_ms=item.duration_ms, items_seen=item.items_seen, etag=item.etag,
                     last_modified=item.last_modified, body_hash=item.body_hash, retry_after_s=item.retry_after_s,
+                    settle=settle,
                 )
         except Exception:
             log.exception("%s feed %s: could not record fetch status %s", item.outlet_slug, item.url, item.status)
@@ -215,9 +222,26 @@ class StorePipeline(_Base):
 
     def close_spider(self) -> None:
         ctx = self.ctx
-        for feed_id, new in ctx.new_per_feed.items():
-            with ctx.sessions() as session, session.begin():
+        with ctx.sessions() as session, session.begin():
+            for feed_id, new in ctx.new_per_feed.items():
                 note_new_items(session, feed_id, new)
+            for feed_id, links in ctx.refused.items():
+                record_refused(session, feed_id, links)
+            give_up_pages(session, ctx.given_up)
+
+
+def settle(ctx: CrawlContext, reason: str) -> None:
+    """Save the validators and next due time of feeds whose new body was read in full (spider_closed).
+
+    Only a crawl that finished: every request is done, so every entry is stored or counted as failed
+    (a crawl stopped early leaves them unsaved and the next run reads those bodies again).
+    """
+    if reason != "finished" or not ctx.unsettled:
+        return
+    with ctx.sessions() as session, session.begin():
+        for feed_id, (etag, last_modified, body_hash) in ctx.unsettled.items():
+            settle_fetch(session, feed_id, etag, last_modified, body_hash)
+    ctx.unsettled.clear()
 
 
 class ClassifyPipeline(_Base):

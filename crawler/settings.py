@@ -16,6 +16,7 @@ ITEM_PIPELINES = {
 }
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.LinkPolicyMiddleware": 50,  # first: nothing refused may reach robots.txt or a socket
     "crawler.middlewares.RobotsMiddleware": 100,
     "crawler.middlewares.HostGuardMiddleware": 560,
 }

@@ -9,6 +9,8 @@ routes below; ``server.fix(path)`` makes a broken route healthy (a fixed feed re
 
 from __future__ import annotations
 
+import functools
+import gzip
 import hashlib
 import re
 import threading
@@ -68,9 +70,14 @@ def format_date(value: datetime, fmt: str) -> str:
     raise ValueError(f"unknown date format {fmt!r}")
 
 
+def local_twin(base_url: str) -> str:
+    """The same server named ``localhost``: a name resolving to a private address, not a configured origin."""
+    return base_url.rstrip("/").replace("//127.0.0.1:", "//localhost:")
+
+
 def render_text(text: str, base_url: str, today: datetime | None = None) -> str:
-    """Fill ``{base}`` and date placeholders."""
-    text = text.replace("{base}", base_url)
+    """Fill ``{base}``, ``{local}`` (the server as localhost) and date placeholders."""
+    text = text.replace("{base}", base_url).replace("{local}", local_twin(base_url))
     now = (today or datetime.now(VN)).astimezone(VN).replace(second=0, microsecond=0)
     text = _NOW.sub(lambda m: format_date(now + timedelta(minutes=int(m[1])), m[2]), text)
     return _DATE.sub(lambda m: format_date(fixture_date(int(m[1]), int(m[2]), int(m[3]), today), m[4]), text)
@@ -179,6 +186,8 @@ class _Handler(BaseHTTPRequestHandler):
         route = ROUTES.get(path)
         if route is not None and path not in self.site.fixed:
             route(self)
+            return
+        if path.startswith("/bulk/") and _bulk(self, path):
             return
         self.serve_file(path, query)
 
@@ -293,7 +302,89 @@ def _huge_feed(h: _Handler) -> None:
     _huge(h, declare_length=True)
 
 
+def _redirect_to(target: str) -> Callable[[_Handler], None]:
+    """A route answering 302 to ``target`` (``{local}`` is this server under the name localhost)."""
+
+    def route(h: _Handler) -> None:
+        h.send(302, b"", headers={"Location": target.replace("{local}", local_twin(h.site.base_url))})
+
+    return route
+
+
+def _gzip_bomb(h: _Handler) -> None:
+    """A "feed" of 20 KB gzip that inflates to 20 MB of blanks: its Content-Length says nothing is wrong."""
+    h.send(200, _bomb(), "application/rss+xml; charset=utf-8", headers={"Content-Encoding": "gzip"})
+
+
+@functools.cache
+def _bomb() -> bytes:
+    return gzip.compress(b"<?xml version='1.0'?><rss version='2.0'><channel>" + b" " * BIG_PAGE_BYTES, compresslevel=9)
+
+# The bulk site: /bulk/rss/nhieu-tin-N.rss lists N generated articles /bulk/tin/bai-K.html (crash and
+# concurrency tests need hundreds of distinct pages); each page answers after BULK_PAGE_DELAY seconds.
+BULK_PAGE_DELAY = 0.04
+_SCHOOLS = ["Trường THCS Lê Lợi", "Trường THPT Ngô Quyền", "Trường Tiểu học Đằng Hải", "Trường THCS Chu Văn An",
+            "Trường THPT Thái Phiên", "Trường Mầm non Hoa Phượng", "Trường THCS Hồng Bàng", "Trường THPT Kiến An",
+            "Trường Tiểu học Lê Văn Tám", "Trường THCS Trần Phú", "Trường THPT An Lão", "Trường Tiểu học Cát Bi",
+            "Trường THCS Nguyễn Trãi", "Trường THPT Vĩnh Bảo", "Trường Mầm non Sao Biển", "Trường THCS Đồ Sơn",
+            "Trường THPT Thủy Sơn", "Trường Tiểu học Tràng Cát", "Trường THCS Quán Toan", "Trường THPT Lý Thường Kiệt"]
+_TOPICS = ["tổ chức ngày hội đọc sách cho học sinh", "khánh thành phòng học STEM mới", "tập huấn giáo viên về chương trình mới",
+           "phát động phong trào an toàn giao thông", "trao học bổng cho học sinh vượt khó", "tổ chức hội thi giáo viên dạy giỏi",
+           "đón đoàn kiểm tra công nhận chuẩn quốc gia", "mở lớp học bơi miễn phí mùa hè", "tổ chức hội nghị cha mẹ học sinh",
+           "ra mắt câu lạc bộ tiếng Anh", "triển khai sổ liên lạc điện tử", "trồng cây xanh quanh sân trường",
+           "tổ chức diễn tập phòng cháy chữa cháy", "khai giảng lớp bồi dưỡng học sinh giỏi", "tặng áo ấm cho học sinh vùng khó",
+           "tổ chức tuần lễ học tập suốt đời", "nâng cấp bếp ăn bán trú", "phát động cuộc thi vẽ tranh về biển đảo",
+           "tổng kết phong trào thi đua học kỳ I", "tổ chức chuyên đề giáo dục giới tính"]
+_WARDS = ["phường Lê Chân", "phường Hải An", "phường Kiến An", "phường Đồ Sơn", "xã An Lão", "xã Tiên Lãng", "xã Vĩnh Bảo",
+          "phường Ngô Quyền", "phường Hồng Bàng", "xã Thủy Nguyên"]
+
+
+def bulk_title(n: int) -> str:
+    """The title of generated article n (distinct for n < 400)."""
+    return f"{_SCHOOLS[n % 20]} {_TOPICS[(n // 20) % 20]}"
+
+
+def _bulk_feed(h: _Handler, count: int) -> None:
+    now = datetime.now(VN).replace(second=0, microsecond=0)
+    items = "".join(
+        f"<item><title>{bulk_title(n)}</title><link>{h.site.base_url}/bulk/tin/bai-{n}.html</link>"
+        f"<pubDate>{format_datetime(now - timedelta(minutes=5 * n + 10))}</pubDate></item>"
+        for n in range(count)
+    )
+    body = f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>Bản tin các trường</title>{items}</channel></rss>"
+    h.send(200, body.encode("utf-8"), "application/rss+xml; charset=utf-8")
+
+
+def _bulk_page(h: _Handler, n: int) -> None:
+    time.sleep(BULK_PAGE_DELAY)
+    school, topic, ward = _SCHOOLS[n % 20], _TOPICS[(n // 20) % 20], _WARDS[n % 10]
+    paragraphs = [
+        f"Sáng nay, {school} ({ward}) đã {topic}, thu hút {120 + n} học sinh và {8 + n % 30} giáo viên tham gia.",
+        f"Theo thầy hiệu trưởng, hoạt động nằm trong kế hoạch năm học và được phụ huynh khối {6 + n % 4} ủng hộ nhiệt tình.",
+        f"Nhà trường cho biết sẽ tiếp tục duy trì hoạt động này trong {2 + n % 5} tháng tới, đồng thời báo cáo kết quả lên Sở GD&ĐT.",
+        f"Đây là bản tin số {n} của chuyên mục giáo dục địa phương.",
+    ]
+    body = (f"<!DOCTYPE html><html lang='vi'><head><meta charset='utf-8'><title>{bulk_title(n)}</title></head><body>"
+            f"<article><h1>{bulk_title(n)}</h1>{''.join(f'<p>{p}</p>' for p in paragraphs)}</article></body></html>")
+    h.send(200, body.encode("utf-8"))
+
+
+def _bulk(h: _Handler, path: str) -> bool:
+    """Serve a bulk-site path; False when the path is not one."""
+    feed = re.fullmatch(r"/bulk/rss/nhieu-tin-(\d+)\.rss", path)
+    page = re.fullmatch(r"/bulk/tin/bai-(\d+)\.html", path)
+    if feed:
+        _bulk_feed(h, int(feed[1]))
+    elif page:
+        _bulk_page(h, int(page[1]))
+    return bool(feed or page)
+
+
 ROUTES: dict[str, Callable[[_Handler], None]] = {
+    "/hostile/rss/chuyen-huong-noi-bo.rss": _redirect_to("{local}/hostile/noi-bo/bi-mat.rss"),
+    "/hostile/tin/chuyen-huong-noi-bo.html": _redirect_to("{local}/hostile/noi-bo/trang-quan-tri.html"),
+    "/hostile/tin/chuyen-huong-tep.html": _redirect_to("file:///etc/passwd"),
+    "/hostile/rss/bom-nen.rss": _gzip_bomb,
     "/hostile/rss/html-thay-rss.rss": _html_as_feed,
     "/hostile/rss/rong.rss": _empty,
     "/hostile/rss/loi-500.rss": _error_500,

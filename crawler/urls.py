@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 # Parameters that only say where a click came from; they never change the article.
@@ -9,6 +10,7 @@ TRACKING_PARAMS = frozenset(
     {"fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid", "_ga", "zarsrc", "gidzl", "ref", "source"}
 )
 DEFAULT_PORTS = {"http": 80, "https": 443}
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def _is_tracking(name: str) -> bool:
@@ -18,6 +20,8 @@ def _is_tracking(name: str) -> bool:
 
 def normalise_url(url: str, base: str | None = None) -> str:
     """The normalised form of a (possibly relative) URL: the dedup key stored in ``Article.url``."""
+    if not url.isascii():
+        url = _SURROGATE.sub("\ufffd", url)  # a lone surrogate cannot be percent-encoded
     if base:
         url = urljoin(base, url.strip())
     parts = urlsplit(url.strip())

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from report.cells import FORMULA_STARTS, csv_text, safe_cell
 from report.weekly import WeeklyCoverage
 
 VERDICT_LABELS = {
@@ -115,16 +115,13 @@ def _labels(cov: WeeklyCoverage) -> list[str]:
 
 def write_csv(covs: list[WeeklyCoverage], path: Path) -> Path:
     """One combined CSV: a row per outlet per period plus a total row per period (UTF-8 with BOM for Excel)."""
-    first = covs[0]
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["Kỳ"] + _labels(first))
+    rows: list[list[Any]] = []
     for cov in covs:
         for r in cov.rows:
-            w.writerow([cov.label] + [cell(k, r.get(k)) for k, _ in cov.columns])
+            rows.append([cov.label] + [cell(k, r.get(k)) for k, _ in cov.columns])
         totals = {**cov.totals, "outlet": "TONG", "outlet_name": "TỔNG CỘNG", "kind": "", "tier": "", "has_nq71_section": None}
-        w.writerow([cov.label] + [cell(k, totals.get(k)) for k, _ in cov.columns])
-    _atomic_write(path, buf.getvalue().encode("utf-8-sig"))
+        rows.append([cov.label] + [cell(k, totals.get(k)) for k, _ in cov.columns])
+    _atomic_write(path, csv_text(["Kỳ"] + _labels(covs[0]), rows).encode("utf-8"))
     return path
 
 
@@ -134,6 +131,14 @@ def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".part")
     tmp.write_bytes(data)
     tmp.replace(path)
+
+
+def _neutralise(sheet: Any) -> None:
+    """Every text cell of a sheet made safe (openpyxl would store "=..." as a formula)."""
+    for row in sheet.iter_rows():
+        for c in row:
+            if isinstance(c.value, str) and c.value.startswith(FORMULA_STARTS):
+                c.value = safe_cell(c.value)
 
 
 def write_xlsx(covs: list[WeeklyCoverage], path: Path, trend: tuple[list[str], dict[str, dict[str, Any]]] | None = None) -> Path:
@@ -181,6 +186,7 @@ def write_xlsx(covs: list[WeeklyCoverage], path: Path, trend: tuple[list[str], d
         for slug, t in data.items():
             ws.append([slug, t["name"]] + list(t["counts"]))
     for sheet in wb.worksheets:
+        _neutralise(sheet)
         for c in sheet[1]:
             c.font = bold
             c.fill = head_fill

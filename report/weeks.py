@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999  # a week's range must stay inside what datetime and the databases hold
 WEEK_RE = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
 
 
@@ -44,6 +45,8 @@ def parse_week(text: str, tz_name: str) -> Period:
     if not m:
         raise PeriodError(f"week {text!r} is not an ISO week: write it like 2026-W47")
     year, week = int(m.group(1)), int(m.group(2))
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise PeriodError(f"tuần {text!r}: năm phải từ {FIRST_YEAR} đến {LAST_YEAR} / year must be {FIRST_YEAR}-{LAST_YEAR}")
     try:
         monday = date.fromisocalendar(year, week, 1)
     except ValueError:

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Header, Path, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from review import core
+from review import core, labels
 from review.core import CSRF_HEADER, check_csrf, db, need_user, state
 from store import review as rv
-from store.models import ReviewStatus, Verdict
+from store.corrections import corrections_for, labels_of
+from store.models import Relevance, ReviewStatus, Verdict
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -141,7 +142,7 @@ def queue(request: Request, session: Session = Depends(db)) -> Queue:
     f, errors, _ = core.parse_filters(session, dict(request.query_params), user, state(request).tz)
     if errors:
         raise rv.ReviewError(" ".join(errors))
-    page = rv.queue_page(session, f)
+    page = rv.queue_page(session, f, state(request).counts.get(session, f))
     return Queue(
         items=[QueueItem(**r.__dict__, status_label=rv.STATUS_LABELS[r.status]) for r in page.rows],
         counts={s.value: n for s, n in page.counts.items()},
@@ -208,10 +209,73 @@ def act(
     with core.transaction(session):
         result = run_action(session, user, item_id, body.action, fields)
         claim_id = result.id if body.action == "claim" else None
+    state(request).counts.clear()
     message = DONE.get(body.action, "")
     if claim_id is not None:
         message = f"Đã thêm vào kho tin sai (#{claim_id}). " + recheck_claim(request, claim_id)
     return ActionResult(ok=True, message=message, item=item_out(session, item_id))
+
+
+class LabelsIn(BaseModel):
+    """A reviewer's labels for an article: education, NQ71 relevance and task groups (1-8)."""
+
+    is_education: bool
+    relevance: Relevance
+    themes: list[int] = Field(default_factory=list, max_length=8)
+    note: str | None = Field(default=None, max_length=rv.MAX_NOTE)
+
+
+class Correction(BaseModel):
+    at: datetime
+    user: str | None
+    is_education: bool
+    relevance: Relevance
+    themes: list[int]
+    before: dict[str, Any] | None
+    note: str | None
+
+
+class ArticleLabels(BaseModel):
+    article_id: int
+    model: dict[str, Any] | None  # the classifier's current labels
+    corrections: list[Correction]  # newest first; the first one is what training uses
+
+
+def article_labels(session: Session, article_id: int) -> ArticleLabels:
+    article = labels.get_article(session, article_id)
+    return ArticleLabels(
+        article_id=article.id,
+        model=labels_of(article.classification),
+        corrections=[
+            Correction(at=c.at, user=who, before=c.before, note=c.note, **(labels_of(c) or {}))
+            for c, who in corrections_for(session, article_id)
+        ],
+    )
+
+
+@router.get("/articles/{article_id}/labels", response_model=ArticleLabels)
+def get_labels(request: Request, article_id: int = Path(ge=1, le=2**63 - 1), session: Session = Depends(db)) -> ArticleLabels:
+    """The classifier's labels of an article and reviewers' corrections of them."""
+    need_user(request, session)
+    return article_labels(session, article_id)
+
+
+@router.post("/articles/{article_id}/labels", response_model=ArticleLabels)
+def set_labels(
+    request: Request,
+    body: LabelsIn,
+    article_id: int = Path(ge=1, le=2**63 - 1),
+    x_csrf_token: str | None = Header(default=None, alias=CSRF_HEADER),
+    session: Session = Depends(db),
+) -> ArticleLabels:
+    """Correct an article's labels (any reviewer, any article); send the X-CSRF-Token header from /api/me."""
+    user = need_user(request, session)
+    check_csrf(request, x_csrf_token)
+    edu = "1" if body.is_education else "0"
+    with core.transaction(session):
+        given = labels.parse_labels(edu, body.relevance.value, [str(t) for t in body.themes], body.note)
+        labels.correct(session, user, article_id, given)
+    return article_labels(session, article_id)
 
 
 @router.get("/claims", response_model=list[ClaimOut])

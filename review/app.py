@@ -17,18 +17,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from review import core
+from review.keys import session_key
 from settings import Settings
 from store.db import make_engine, make_session_factory
 from store.review import ReviewError
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
-INSECURE_KEY = "dev-insecure-change-me"
+HSTS = "max-age=31536000; includeSubDomains"
 
 SECURITY_HEADERS = {
     # no external CDN, no inline scripts: everything the page needs comes from this server
@@ -37,6 +40,43 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+
+
+class CookieSessionMiddleware:
+    """Loads the cookie session before a request and writes it back with the security headers.
+
+    A plain ASGI middleware: Starlette's BaseHTTPMiddleware (``@app.middleware("http")``) runs every
+    response through an extra task and stream, a measurable share of a queue page's CPU under load."""
+
+    def __init__(self, app: ASGIApp, secure: bool) -> None:
+        self.app = app
+        self.secure = secure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        core.load_cookie(request)
+        path: str = scope["path"]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                cookie = Response()
+                core.save_cookie(request, cookie)
+                for name, raw in cookie.raw_headers:
+                    if name == b"set-cookie":
+                        headers.append("set-cookie", raw.decode("latin-1"))
+                for key, value in SECURITY_HEADERS.items():
+                    headers.setdefault(key, value)
+                if self.secure:  # served over https: browsers must never fall back to http
+                    headers.setdefault("Strict-Transport-Security", HSTS)
+                if path != "/static" and not path.startswith("/static/"):
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _local(tz: ZoneInfo) -> Callable[[datetime | None], str]:
@@ -62,23 +102,25 @@ def _sqlite_read_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def create_app(settings: Settings) -> FastAPI:
     """The FastAPI app: HTML pages, the JSON API under /api/ (OpenAPI at /api/openapi.json), static files."""
-    if settings.secret_key == INSECURE_KEY:
-        log.warning("NQ71_SECRET_KEY is the development default: set a long random value before real use")
-    engine = make_engine(settings.database_url)
+    key = session_key(settings.secret_key, settings.data_dir)
+    # one connection per request thread kept open: with SQLAlchemy's default (5 + 10 overflow) 20 reviewers
+    # at once made PostgreSQL start and end a backend process for most requests
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_size)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_read_pragmas)
     app = FastAPI(
         title="nq71-monitor: hàng đợi thẩm định",
         version="0.1.0",
-        openapi_url="/api/openapi.json",
+        openapi_url=None,  # served below, behind login: the API's map is not for strangers
         docs_url=None,  # Swagger UI loads from a CDN; the JSON document is enough offline
         redoc_url=None,
     )
     app.state.nq71 = core.AppState(
         settings=settings,
         sessions=make_session_factory(engine),
-        serializer=URLSafeTimedSerializer(settings.secret_key, salt="nq71-session"),
+        serializer=URLSafeTimedSerializer(key, salt="nq71-session"),
         tz=ZoneInfo(settings.timezone),
+        counts=core.CountCache(settings.queue_count_seconds),
     )
     app.state.engine = engine
     templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -88,16 +130,7 @@ def create_app(settings: Settings) -> FastAPI:
     _dashboard(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    @app.middleware("http")
-    async def cookie_session(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        core.load_cookie(request)
-        response = await call_next(request)
-        core.save_cookie(request, response)
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-        if request.url.path != "/static" and not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(CookieSessionMiddleware, secure=settings.cookie_secure)
 
     def is_api(request: Request) -> bool:
         return request.url.path.startswith("/api/")
@@ -130,7 +163,21 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(web.router)
     app.include_router(api.router)
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi_document(request: Request) -> JSONResponse:
+        with core.state(request).sessions() as session:
+            core.need_user(request, session)
+        return JSONResponse(app.openapi())
+
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app built from NQ71_* variables: the factory each `nq71 serve --workers N` process calls."""
+    from settings import load_settings
+
+    return create_app(load_settings())
 
 
 def session_for(app: FastAPI) -> Session:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from settings import Settings
 from store.models import Outlet, ReviewStatus, Role, User
-from store.review import MAX_QUERY, RISK_BANDS, Forbidden, QueueFilter, ReviewError, require_role
+from review.users import session_user
+from store.review import MAX_QUERY, MAX_ROW_ID, RISK_BANDS, Forbidden, QueueFilter, ReviewError, require_role, status_counts
 
 COOKIE = "nq71_session"
 SESSION_HOURS = 12
@@ -34,6 +37,41 @@ class CsrfError(Forbidden):
     """The form or request did not carry this session's CSRF token."""
 
 
+Counts = tuple[dict[ReviewStatus, int], bool]
+
+
+class CountCache:
+    """Counts per status for each filter, kept a few seconds. The tabs above the queue count up to the
+    whole queue (100,000 rows: the costliest part of a queue page); the list itself is always read fresh.
+    An action in this process clears it; other workers catch up within ``seconds``."""
+
+    def __init__(self, seconds: float, size: int = 512) -> None:
+        self.seconds = seconds
+        self.size = size
+        self._kept: dict[tuple[Any, ...], tuple[float, Counts]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, f: QueueFilter) -> Counts:
+        """The counts for this filter (its status and page do not change them)."""
+        key = (f.outlet_id, f.theme, f.risk, f.published_from, f.published_to, f.assignee_id, f.unassigned, f.q)
+        now = time.monotonic()
+        hit = self._kept.get(key)
+        if hit is not None and now - hit[0] < self.seconds:
+            return hit[1]
+        counts = status_counts(session, f)
+        if self.seconds > 0:
+            with self._lock:
+                if len(self._kept) >= self.size:
+                    self._kept.clear()
+                self._kept[key] = (now, counts)
+        return counts
+
+    def clear(self) -> None:
+        """Forget every count (after an action changed the queue)."""
+        with self._lock:
+            self._kept.clear()
+
+
 @dataclass
 class AppState:
     """What every request needs, built once in create_app."""
@@ -42,6 +80,7 @@ class AppState:
     sessions: sessionmaker[Session]
     serializer: URLSafeTimedSerializer
     tz: ZoneInfo
+    counts: CountCache
 
 
 def state(request: Request) -> AppState:
@@ -50,9 +89,12 @@ def state(request: Request) -> AppState:
     return app_state
 
 
-def new_session_data(user_id: int | None = None) -> dict[str, Any]:
-    """A fresh cookie session: new CSRF token (rotated at login and logout against fixation)."""
-    return {"uid": user_id, "csrf": secrets.token_urlsafe(32), "flash": None}
+def new_session_data(token: str | None = None) -> dict[str, Any]:
+    """A fresh cookie session: new CSRF token (rotated at login and logout against fixation).
+
+    ``sid`` is the server-side session token (review.users.open_session); the cookie alone never
+    names a user, so a cookie signed with a stolen or old key opens nothing."""
+    return {"sid": token, "csrf": secrets.token_urlsafe(32), "flash": None}
 
 
 def load_cookie(request: Request) -> None:
@@ -149,14 +191,12 @@ def transaction(session: Session) -> Iterator[Session]:
 
 
 def current_user(request: Request, session: Session) -> User | None:
-    """The logged-in, still active user (a deactivated account loses its session at once)."""
-    uid = session_data(request).get("uid")
-    if not isinstance(uid, int):
-        return None
-    user = session.get(User, uid)
-    if user is None or not user.active:
+    """The user of this request's live server-side session (logout, deactivation and a password change
+    delete it, so the cookie stops working at once)."""
+    token = session_data(request).get("sid")
+    user = session_user(session, token) if isinstance(token, str) else None
+    if user is None and token is not None:
         set_session(request, new_session_data())
-        return None
     return user
 
 
@@ -170,6 +210,9 @@ def need_user(request: Request, session: Session, role: Role = Role.reviewer) ->
 
 
 # --- parsing what people type -----------------------------------------------------------------
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)  # dates a time zone can shift without overflow
+
+
 def parse_int(raw: str | None, what: str, minimum: int = 1) -> int:
     """A whole number from a form or query value, or a clear message."""
     value = (raw or "").strip()
@@ -178,15 +221,20 @@ def parse_int(raw: str | None, what: str, minimum: int = 1) -> int:
     number = int(value)
     if number < minimum:
         raise ReviewError(f"{what} phải từ {minimum} trở lên.")
+    if number > MAX_ROW_ID:
+        raise ReviewError(f"{what} quá lớn (tối đa {MAX_ROW_ID}).")
     return number
 
 
 def parse_date(raw: str, what: str) -> date:
-    """A yyyy-mm-dd date, or a clear message."""
+    """A yyyy-mm-dd date between 1900 and 2999, or a clear message."""
     try:
-        return date.fromisoformat(raw.strip())
+        day = date.fromisoformat(raw.strip())
     except ValueError:
         raise ReviewError(f"{what} phải có dạng năm-tháng-ngày, ví dụ 2026-11-26.") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ReviewError(f"{what} phải trong khoảng {FIRST_DAY.isoformat()} đến {LAST_DAY.isoformat()}.")
+    return day
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:

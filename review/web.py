@@ -13,10 +13,23 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from review import core
+from report.cells import csv_text
+from review import core, labels
 from review.core import check_csrf, db, flash, need_user, state
-from review.users import authenticate, create_user, parse_role, set_active, set_role
+from review.users import (
+    authenticate,
+    close_session,
+    create_user,
+    failure_message,
+    open_session,
+    parse_role,
+    release_address,
+    reserve_address,
+    set_active,
+    set_role,
+)
 from store import review as rv
+from store.corrections import corrections_for
 from store.models import Role, User
 from store.queries import outlets_with_feeds
 
@@ -66,6 +79,11 @@ def login_form(request: Request, next: str = "/queue", session: Session = Depend
     return render(request, "login.html", {"next": _safe_next(next), "username": ""})
 
 
+def _client_address(request: Request) -> str:
+    """The address the login throttle counts (uvicorn resolves trusted proxy headers before us)."""
+    return request.client.host if request.client else "unknown"
+
+
 @router.post("/login")
 def login(
     request: Request,
@@ -77,22 +95,38 @@ def login(
 ) -> Response:
     check_csrf(request, csrf)
     settings = state(request).settings
+    target = _safe_next(next)
     if not username.strip() or not password:
-        return render(request, "login.html", {"error": "Nhập tên đăng nhập và mật khẩu.", "username": username[:64], "next": _safe_next(next)}, 400)
+        return render(request, "login.html", {"error": "Nhập tên đăng nhập và mật khẩu.", "username": username[:64], "next": target}, 400)
+    failed = failure_message(settings.login_max_failures, settings.login_lockout_minutes)
     if len(username) > 64 or len(password) > 256:
-        return render(request, "login.html", {"error": "Sai tên đăng nhập hoặc mật khẩu.", "username": "", "next": _safe_next(next)}, 400)
+        return render(request, "login.html", {"error": failed, "username": "", "next": target}, 400)
+    address = _client_address(request)
+    with core.transaction(session):
+        allowed = reserve_address(session, address, settings.login_address_max_failures, settings.login_lockout_minutes)
+    if not allowed:
+        message = (f"Quá nhiều lần đăng nhập sai từ địa chỉ này; thử lại sau {settings.login_lockout_minutes:g} phút. "
+                   "/ Too many failed logins from this address.")
+        return render(request, "login.html", {"error": message, "username": username[:64], "next": target}, 429)
     with core.transaction(session):
         result = authenticate(session, username, password, settings.login_max_failures, settings.login_lockout_minutes)
-        user_id = result.user.id if result.user else None
-    if user_id is None:
-        return render(request, "login.html", {"error": result.message, "username": username, "next": _safe_next(next)}, 401)
-    core.set_session(request, core.new_session_data(user_id))
-    return redirect(_safe_next(next))
+        token = None
+        if result.user is not None:
+            release_address(session, address)
+            token = open_session(session, result.user.id, core.SESSION_HOURS)
+    if token is None:
+        return render(request, "login.html", {"error": result.message, "username": username[:64], "next": target}, 401)
+    core.set_session(request, core.new_session_data(token))
+    return redirect(target)
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: str = Form("")) -> Response:
+def logout(request: Request, csrf: str = Form(""), session: Session = Depends(db)) -> Response:
     check_csrf(request, csrf)
+    token = core.session_data(request).get("sid")
+    if isinstance(token, str):
+        with core.transaction(session):
+            close_session(session, token)
     core.set_session(request, core.new_session_data())
     flash(request, "Đã đăng xuất.")
     return redirect("/login")
@@ -109,13 +143,14 @@ def queue(request: Request, session: Session = Depends(db)) -> Response:
     user = need_user(request, session)
     params = dict(request.query_params)
     f, errors, kept = core.parse_filters(session, params, user, state(request).tz)
+    counts = state(request).counts
     try:
-        page = rv.queue_page(session, f)
+        page = rv.queue_page(session, f, counts.get(session, f))
     except rv.ReviewError as exc:
         errors.append(str(exc))
         f.q = None
         kept.pop("q", None)
-        page = rv.queue_page(session, f)
+        page = rv.queue_page(session, f, counts.get(session, f))
 
     def link(**changes: Any) -> str:
         merged = {**kept, **{k: str(v) for k, v in changes.items() if v is not None}}
@@ -241,6 +276,7 @@ def _item_action_sync(request: Request, raw_id: str, action: str, fields: dict[s
             with core.transaction(session):
                 result = run_action(session, user, item_id, action, fields)
                 claim_id = result.id if action == "claim" else None
+            state(request).counts.clear()
         except rv.NotFound:
             raise
         except rv.ReviewError as exc:
@@ -253,6 +289,60 @@ def _item_action_sync(request: Request, raw_id: str, action: str, fields: dict[s
     else:
         flash(request, DONE[action])
     return redirect(f"/items/{item_id}")
+
+
+# --- label corrections on any article ---------------------------------------------------------
+def _article_page(
+    request: Request, session: Session, user: User, article_id: int, error: str | None = None,
+    form: dict[str, Any] | None = None, status_code: int = 200,
+) -> HTMLResponse:
+    article = labels.get_article(session, article_id)
+    context = {
+        "user": user, "a": article, "error": error, "form": form, "RELEVANCE_LABELS": labels.RELEVANCE_LABELS,
+        "history": corrections_for(session, article_id),
+        "item_id": rv.item_ids_for_articles(session, [article_id]).get(article_id),
+    }
+    return render(request, "article.html", context, status_code)
+
+
+def _parse_article_id(raw: str) -> int:
+    try:
+        return core.parse_int(raw, "Mã bài")
+    except rv.ReviewError:
+        raise rv.NotFound(f"Không có bài {raw[:20]!r}.") from None
+
+
+@router.get("/articles/{article_id}")
+def article_page(article_id: str, request: Request, session: Session = Depends(db)) -> Response:
+    user = need_user(request, session)
+    return _article_page(request, session, user, _parse_article_id(article_id))
+
+
+@router.post("/articles/{article_id}/labels")
+async def article_labels(article_id: str, request: Request) -> Response:
+    form = await request.form()
+    fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str) and k != "themes"}
+    fields["themes"] = [v for v in form.getlist("themes") if isinstance(v, str)]
+    return await run_in_threadpool(_article_labels_sync, request, article_id, fields)
+
+
+def _article_labels_sync(request: Request, raw_id: str, fields: dict[str, Any]) -> Response:
+    with state(request).sessions() as session:
+        user = need_user(request, session)
+        check_csrf(request, fields.get("csrf"))
+        article_id = _parse_article_id(raw_id)
+        try:
+            with core.transaction(session):
+                given = labels.parse_labels(fields.get("is_education"), fields.get("relevance"), fields["themes"],
+                                            fields.get("note"))
+                labels.correct(session, user, article_id, given)
+        except rv.NotFound:
+            raise
+        except rv.ReviewError as exc:
+            session.rollback()
+            return _article_page(request, session, user, article_id, str(exc), fields, exc.status_code)
+    flash(request, "Đã lưu nhãn; lần huấn luyện lại sau sẽ học từ nhãn này.")
+    return redirect(f"/articles/{article_id}")
 
 
 # --- audit ------------------------------------------------------------------------------------
@@ -273,7 +363,7 @@ def audit_csv(request: Request, session: Session = Depends(db)) -> Response:
         lo, hi = rv.day_bounds(start, end, state(request).tz)
     except rv.ReviewError as exc:
         return render(request, "audit.html", {"user": user, "error": str(exc), "start": start_raw[:10], "end": end_raw[:10]}, 400)
-    body = rv.audit_csv(session, lo, hi)
+    body = csv_text(rv.AUDIT_COLUMNS, rv.audit_events(session, lo, hi))  # cells made safe for spreadsheets
     name = f"nhat-ky-tham-dinh_{start.isoformat()}_{end.isoformat()}.csv"
     return Response(body, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.models import Article, ExtractionStatus, Outlet
@@ -117,3 +117,12 @@ def counts_by_outlet(session: Session) -> dict[str, dict[str, int]]:
             row["undated"] += n
     return out
 
+
+
+def give_up_pages(session: Session, urls: Sequence[str]) -> None:
+    """Stop retrying the pages of these feed-only articles (their links are refused): they stay, marked failed."""
+    if urls:
+        session.execute(
+            update(Article).where(Article.url.in_(list(urls)), Article.extraction == ExtractionStatus.feed_only)
+            .values(extraction=ExtractionStatus.failed).execution_options(synchronize_session=False)
+        )

@@ -25,7 +25,9 @@ FAILURE_WEIGHT = {
     FetchStatus.parse_error: 2.0,
     FetchStatus.too_large: 2.0,
     FetchStatus.robots_denied: 2.0,
+    FetchStatus.bad_link: 2.0,
 }
+REFUSED_SHOWN = 3  # refused links named in a feed's status message
 
 
 def feeds_to_crawl(
@@ -74,8 +76,14 @@ def record_fetch(
     body_hash: str | None = None,
     retry_after_s: float | None = None,
     now: datetime | None = None,
+    settle: bool = True,
 ) -> Feed:
-    """Apply one fetch outcome to the feed's health record and its capped event log."""
+    """Apply one fetch outcome to the feed's health record and its capped event log.
+
+    ``settle=False`` (a new body whose entries are still being fetched) leaves the validators and the
+    next due time alone: they are saved by ``settle_fetch`` once every entry is stored or recorded as
+    failed, so a crawl killed half-way fetches the same body again on the next run.
+    """
     now = now or utcnow()
     feed = session.get_one(Feed, feed_id)
     feed.last_attempt_at = now
@@ -86,11 +94,8 @@ def record_fetch(
         feed.consecutive_failures = 0
         feed.failure_weight = round(feed.failure_weight / 2, 3)  # decays, so a flapping feed stays visible
         feed.status_message = message
-        if etag is not None or last_modified is not None or status is FetchStatus.ok:
-            feed.etag = etag
-            feed.last_modified = last_modified
-        if body_hash:
-            feed.body_hash = body_hash
+        if settle:
+            _validators(feed, status, etag, last_modified, body_hash)
         delay = timedelta(minutes=feed.poll_minutes)
     else:
         feed.consecutive_failures += 1
@@ -103,7 +108,8 @@ def record_fetch(
         )
     if retry_after_s is not None:
         delay = max(delay, min(timedelta(seconds=retry_after_s), MAX_BACKOFF))
-    feed.next_due_at = now + delay
+    if settle or status not in SUCCESS:
+        feed.next_due_at = now + delay
     session.add(
         FetchEvent(
             feed_id=feed_id,
@@ -119,6 +125,37 @@ def record_fetch(
     keep = select(FetchEvent.id).where(FetchEvent.feed_id == feed_id).order_by(FetchEvent.at.desc(), FetchEvent.id.desc()).limit(EVENTS_KEPT)
     session.execute(delete(FetchEvent).where(FetchEvent.feed_id == feed_id, FetchEvent.id.not_in(keep.scalar_subquery())))
     return feed
+
+
+def _validators(feed: Feed, status: FetchStatus, etag: str | None, last_modified: str | None, body_hash: str | None) -> None:
+    """Keep the answer's ETag / Last-Modified (a full answer without them clears the old ones) and body hash."""
+    if etag is not None or last_modified is not None or status is FetchStatus.ok:
+        feed.etag = etag
+        feed.last_modified = last_modified
+    if body_hash:
+        feed.body_hash = body_hash
+
+
+def settle_fetch(
+    session: Session, feed_id: int, etag: str | None, last_modified: str | None, body_hash: str | None,
+    now: datetime | None = None,
+) -> None:
+    """Every entry of the feed's new body is stored or recorded as failed: save its validators, set the next poll."""
+    feed = session.get_one(Feed, feed_id)
+    _validators(feed, FetchStatus.ok, etag, last_modified, body_hash)
+    feed.next_due_at = (feed.last_attempt_at or now or utcnow()) + timedelta(minutes=feed.poll_minutes)  # one poll after the fetch
+
+
+def record_refused(session: Session, feed_id: int, refused: Sequence[tuple[str, str]], now: datetime | None = None) -> None:
+    """Links of a feed the link policy refused: one ``bad_link`` event, and a line on the feed's status message."""
+    if not refused:
+        return
+    feed = session.get_one(Feed, feed_id)
+    shown = "; ".join(f"{url[:120]} ({reason})" for url, reason in refused[:REFUSED_SHOWN])
+    more = f" and {len(refused) - REFUSED_SHOWN} more" if len(refused) > REFUSED_SHOWN else ""
+    message = f"bad_link: {len(refused)} link(s) refused before any connection: {shown}{more}"
+    feed.status_message = f"{feed.status_message} | {message}" if feed.status_message else message
+    session.add(FetchEvent(feed_id=feed_id, at=now or utcnow(), status=FetchStatus.bad_link, message=message, items_seen=len(refused)))
 
 
 def note_new_items(session: Session, feed_id: int, new: int, now: datetime | None = None) -> None:
@@ -146,3 +183,10 @@ def _human(delay: timedelta) -> str:
     if minutes >= 60:
         return f"{minutes // 60} h {minutes % 60:02d} min"
     return f"{max(minutes, 1)} min" if delay.total_seconds() >= 60 else f"{int(delay.total_seconds())} s"
+
+
+def configured_urls(session: Session) -> list[str]:
+    """Every feed URL and outlet homepage from sources.toml (the link policy trusts their origins)."""
+    feeds = session.scalars(select(Feed.url))
+    homes = session.scalars(select(Outlet.homepage))
+    return [*feeds, *(h for h in homes if h)]

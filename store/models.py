@@ -124,6 +124,7 @@ class FetchStatus(enum.StrEnum):
     parse_error = "parse_error"
     too_large = "too_large"
     robots_denied = "robots_denied"
+    bad_link = "bad_link"  # refused by the link policy before any connection (not http(s), private address)
     never = "never"  # not fetched yet
 
 
@@ -391,6 +392,28 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column()
 
 
+class UserSession(Base):
+    """A logged-in browser: the cookie carries a random token, the database only its SHA-256 (revocable)."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (Index("ix_user_session_expires_at", "expires_at"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class LoginThrottle(Base):
+    """Failed logins from one client address in the current window (a throttle shared by all workers)."""
+
+    __tablename__ = "login_throttle"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column()
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ReviewItem(Base):
     """A possibly false item waiting for, or having had, a reviewer's decision."""
 
@@ -455,6 +478,26 @@ class ReviewEvent(Base):
     user: Mapped[User | None] = relationship()
 
 
+class LabelCorrection(Base):
+    """Append-only: a reviewer's correction of the classifier's labels on one article (training data + audit)."""
+
+    __tablename__ = "label_correction"
+    __table_args__ = (Index("ix_label_correction_article_at", "article_id", "at"), Index("ix_label_correction_at", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    is_education: Mapped[bool] = mapped_column(Boolean)
+    relevance: Mapped[Relevance] = mapped_column(_enum(Relevance, "relevance"))
+    theme_mask: Mapped[int] = mapped_column(Integer, default=0)  # task groups 1-8, as Classification.theme_mask
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the classifier's labels when corrected
+    note: Mapped[str | None] = mapped_column(Text)
+
+    article: Mapped[Article] = relationship()
+    user: Mapped[User | None] = relationship()
+
+
 class JobRun(Base):
     """One run (or missed run) of a scheduled job."""
 
@@ -468,6 +511,17 @@ class JobRun(Base):
     status: Mapped[JobStatus] = mapped_column(_enum(JobStatus, "job_status"), default=JobStatus.running)
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
     message: Mapped[str | None] = mapped_column(Text)
+
+
+class CrawlLock(Base):
+    """A lock held in the database (one row per name), so two crawls never run at once, even on two machines."""
+
+    __tablename__ = "crawl_lock"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))  # host:pid:token of the holder
+    acquired_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()  # renewed while the holder runs; a dead holder's lapses
 
 
 class Alert(Base):

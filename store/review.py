@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import unicodedata
@@ -75,6 +73,9 @@ MAX_CLAIM = 2000
 MAX_QUERY = 200
 PER_PAGE = 50
 SEARCH_CAP = 10_000  # searches count at most this many hits ("hơn 10.000")
+
+
+MAX_ROW_ID = 2**31 - 1
 
 
 class ReviewError(ValueError):
@@ -285,9 +286,9 @@ def status_counts(session: Session, f: QueueFilter) -> tuple[dict[ReviewStatus, 
     return counts, bool(f.q) and sum(counts.values()) > SEARCH_CAP
 
 
-def queue_page(session: Session, f: QueueFilter) -> QueuePage:
-    """One page of the queue, highest priority first, with the counts per status."""
-    counts, capped = status_counts(session, f)
+def queue_page(session: Session, f: QueueFilter, known_counts: tuple[dict[ReviewStatus, int], bool] | None = None) -> QueuePage:
+    """One page of the queue, highest priority first, with the counts per status (given, or counted now)."""
+    counts, capped = known_counts if known_counts is not None else status_counts(session, f)
     total = counts[f.status] if f.status is not None else sum(counts.values())
     pages = max(1, -(-total // f.per_page))
     page = min(max(1, f.page), pages)
@@ -456,7 +457,8 @@ def highlight(body: str, spans: Iterable[Span]) -> list[Segment]:
 
 def get_item(session: Session, item_id: int) -> ReviewItem:
     """The review item, or NotFound with a clear message."""
-    item = session.get(ReviewItem, item_id)
+    # ids are INTEGER columns: a larger number names no row, and PostgreSQL would refuse to compare it
+    item = session.get(ReviewItem, item_id) if 0 < item_id <= MAX_ROW_ID else None
     if item is None:
         raise NotFound(f"Không có mục thẩm định số {item_id}.")
     return item
@@ -688,6 +690,7 @@ def add_claim(
     item = _load_for_action(session, item_id, user, expected_version)
     if item.status != ReviewStatus.resolved or item.verdict not in FALSE_VERDICTS:
         raise ReviewError("Chỉ thêm vào kho tin sai từ mục đã kết luận Tin giả hoặc Tin sai sự thật.")
+    _may_work_on(user, item)  # the same rule as every other action: the assignee or a supervisor
     exists = session.scalar(select(Claim.id).where(Claim.source_article_id == item.article_id).limit(1))
     if exists is not None:
         raise ReviewError(f"Bài này đã có trong kho tin sai (mục kho #{exists}).")
@@ -734,17 +737,6 @@ def audit_events(session: Session, start: datetime, end: datetime) -> Iterator[l
             json.dumps(event.after, ensure_ascii=False, sort_keys=True) if event.after else "",
             event.note or "",
         ]
-
-
-def audit_csv(session: Session, start: datetime, end: datetime) -> str:
-    """The audit for a period as CSV text (UTF-8 with BOM so Excel shows Vietnamese correctly)."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(AUDIT_COLUMNS)
-    for row in audit_events(session, start, end):
-        writer.writerow(row)
-    return out.getvalue()
 
 
 # --- sources, claims, users -------------------------------------------------------------------

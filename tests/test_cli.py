@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -64,3 +66,59 @@ def test_every_command_has_help() -> None:
     for path in paths:
         result = runner.invoke(main, [*path, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output, (path, result.output)
+
+
+def test_classify_in_skips_hostile_lines_with_their_numbers_and_accepts_a_bom(tmp_path: Path) -> None:
+    src = tmp_path / "items.jsonl"
+    good = json.dumps({"id": "b1", "title": "Hải Phòng triển khai Nghị quyết 71-NQ/TW ở các trường tiểu học"}, ensure_ascii=False)
+    lines = [
+        b"\xef\xbb\xbf" + good.encode("utf-8"),  # a BOM before the first item (Notepad, Excel)
+        b'{"id": "s1", "title": "Tin \\ud800 h\xe1\xbb\x8fng"}',  # a lone surrogate escape
+        b"[" * 100_000,  # nesting a JSON parser cannot follow
+        b'{"id": "c1", "title": "Tr\xf0\xf4\xecng h\xe7c"}',  # a legacy code page, not UTF-8
+        json.dumps({"id": "g2", "title": "Sở GD&ĐT Hải Phòng công bố lịch thi vào lớp 10"}, ensure_ascii=False).encode("utf-8"),
+    ]
+    src.write_bytes(b"\n".join(lines) + b"\n")
+    dst = tmp_path / "scored.jsonl"
+    result = run(tmp_path, "classify", "--in", str(src), "--out", str(dst))
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert f"{src}:2: skipped: text holds a lone surrogate" in result.stderr
+    assert f"{src}:3: skipped: JSON nested too deeply" in result.stderr
+    assert f"{src}:4: skipped: not UTF-8 (byte 0xf0 at column 26)" in result.stderr
+    assert "scored 2 item(s), skipped 3 bad line(s)" in result.stdout
+    assert [json.loads(line)["id"] for line in dst.read_text(encoding="utf-8").splitlines()] == ["b1", "g2"]
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # closed again when the block ends: nothing listens there
+
+
+@pytest.mark.parametrize("command", [["stats"], ["crawl", "--quiet"], ["db", "upgrade"], ["serve", "--port", "1"]])
+def test_a_database_that_is_down_is_one_line_naming_it(tmp_path: Path, command: list[str]) -> None:
+    url = f"postgresql+psycopg://thamdinh:mat-khau-bi-mat@127.0.0.1:{_closed_port()}/nq71"
+    result = run(tmp_path, *command, env={"NQ71_DATABASE_URL": url})
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-1500:]
+    assert lines[-1].startswith("Lỗi / error:") and "Connection refused" in lines[-1]
+    assert "thamdinh:***@127.0.0.1" in lines[-1] and "mat-khau-bi-mat" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("command", [["stats"], ["db", "upgrade"]])
+def test_a_database_that_refuses_the_user_or_is_missing_is_one_line(tmp_path: Path, command: list[str]) -> None:
+    from sqlalchemy.engine import make_url
+
+    pg = os.environ.get("NQ71_TEST_DATABASE_URL", "")
+    if not pg:
+        pytest.skip("NQ71_TEST_DATABASE_URL not set")
+    base = make_url(pg).set(drivername="postgresql+psycopg")
+    for url, reason in [(base.set(username="khong_co_ai", password="sai"), 'role "khong_co_ai" does not exist'),
+                        (base.set(database="khong_co_csdl_nay"), 'database "khong_co_csdl_nay" does not exist')]:
+        result = run(tmp_path, *command, env={"NQ71_DATABASE_URL": url.render_as_string(hide_password=False)})
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-1500:]
+        assert reason in result.stderr.strip().splitlines()[-1] and "sai@" not in result.stderr
+    sqlite = run(tmp_path, *command, env={"NQ71_DATABASE_URL": "sqlite:////proc/khong-ghi-duoc/nq71.db"})
+    assert sqlite.returncode == 1 and "Traceback" not in sqlite.stderr, sqlite.stderr[-1500:]

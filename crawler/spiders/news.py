@@ -17,7 +17,7 @@ from twisted.python.failure import Failure
 
 from crawler.context import CrawlContext, FeedJob
 from crawler.errors import RetryLaterError, classify_failure, http_message, retry_after_seconds
-from crawler.extract import decode_html, extract_page, nfc
+from crawler.extract import date_problem, decode_html, extract_page, nfc
 from crawler.feeds import Entry, Parsed, parse_feed, parse_listing, parse_sitemap
 from crawler.items import ArticleItem, FetchItem
 from crawler.urls import normalise_url, same_site
@@ -56,7 +56,14 @@ class NewsSpider(scrapy.Spider):
         spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
         if spider.ctx.worker:
             crawler.signals.connect(spider.keep_worker_alive, signal=signals.spider_idle)
+        crawler.signals.connect(spider.settle_feeds, signal=signals.spider_closed)
         return spider
+
+    def settle_feeds(self, reason: str) -> None:
+        """After the item pipelines closed: save the validators of the bodies read in full."""
+        from crawler.pipelines import settle
+
+        settle(self.ctx, reason)
 
     def keep_worker_alive(self) -> None:
         """A worker waits for the shared frontier until it has been idle for ``worker_idle_seconds``."""
@@ -72,8 +79,22 @@ class NewsSpider(scrapy.Spider):
             for url, outlet_id, feed_id in self.ctx.retries:
                 if outlet_id in self.slug_by_outlet and url not in self.queued_pages:
                     self.queued_pages.add(url)
-                    entry = Entry(url=url)
-                    yield self.page_request(entry, outlet_id, feed_id, retry=True)
+                    request = self._checked(Entry(url=url), outlet_id, feed_id, retry=True)
+                    if request is not None:
+                        yield request
+                    else:
+                        self.ctx.given_up.append(url)  # a stored link the policy refuses: never retried again
+
+    def _checked(self, entry: Entry, outlet_id: int, feed_id: int | None, retry: bool = False) -> scrapy.Request | None:
+        """The page request for an entry, or None (counted as bad_link) when the link policy refuses its URL."""
+        reason = self.ctx.links.refusal(entry.url)
+        if reason is None:
+            try:
+                return self.page_request(entry, outlet_id, feed_id, retry=retry)
+            except ValueError as exc:  # a URL Scrapy cannot request: one entry lost, not the feed
+                reason = str(exc)
+        self.ctx.refuse(self.slug_by_outlet[outlet_id], feed_id, entry.url, reason)
+        return None
 
     def feed_request(self, job: FeedJob, url: str, page_no: int = 1, child: bool = False) -> scrapy.Request:
         """A feed/sitemap/listing request with conditional headers on the first page."""
@@ -168,9 +189,15 @@ class NewsSpider(scrapy.Spider):
             log.warning("%s %s: %s on %s", job.outlet_slug, job.url, parsed.message, response.url)
         if parsed.status is not FetchStatus.ok:
             return
+        for skipped in parsed.skipped:  # entries the parser could not read: each one an error, the rest kept
+            self.ctx.count(job.outlet_slug, "errors")
+            log.warning("%s %s: entry skipped: %s", job.outlet_slug, job.url, skipped)
         max_pages = int(job.options.get("max_pages", 1))
         for link in parsed.follow:
-            if job.kind == FeedKind.sitemap.value:
+            reason = self.ctx.links.refusal(link)
+            if reason is not None:
+                self.ctx.refuse(job.outlet_slug, job.feed_id, link, reason)
+            elif job.kind == FeedKind.sitemap.value:
                 yield self.feed_request(job, link, child=True)
             elif response.meta["page_no"] < max_pages:
                 yield self.feed_request(job, link, page_no=response.meta["page_no"] + 1)
@@ -192,7 +219,12 @@ class NewsSpider(scrapy.Spider):
         entry_only = bool(job.options.get("entry_only", social))
         for entry in entries:
             if entry.rejected_date is not None:
-                log.warning("%s %s: future date %s rejected for %s", job.outlet_slug, job.url, entry.rejected_date.isoformat(), entry.url)
+                log.warning("%s %s: %s %s rejected for %s", job.outlet_slug, job.url, date_problem(entry.rejected_date),
+                            entry.rejected_date.isoformat(), entry.url)
+            reason = self.ctx.links.refusal(entry.url)
+            if reason is not None:  # not even stored: a reviewer would see a file:/javascript: link
+                self.ctx.refuse(job.outlet_slug, job.feed_id, entry.url, reason)
+                continue
             if entry_only or (self.ctx.feeds_only and job.kind not in (FeedKind.listing.value, FeedKind.sitemap.value)):
                 yield self._from_entry(job, entry, social, ExtractionStatus.ok if entry_only else ExtractionStatus.feed_only)
                 continue
@@ -201,7 +233,9 @@ class NewsSpider(scrapy.Spider):
             if self.ctx.feeds_only:
                 continue  # listing/sitemap links carry no text: their pages wait for a full run
             self.queued_pages.add(entry.url)
-            yield self.page_request(entry, job.outlet_id, job.feed_id)
+            request = self._checked(entry, job.outlet_id, job.feed_id)
+            if request is not None:
+                yield request
 
     def _wants_page(self, entry: Entry) -> bool:
         """Fetch a page that is new, still feed-only, retitled or updated since we stored it."""
@@ -277,7 +311,7 @@ class NewsSpider(scrapy.Spider):
         else:
             published, source = page.published_at, page.date_source
         if page.rejected_date is not None:
-            log.warning("%s: future date %s rejected on %s", slug, page.rejected_date.isoformat(), response.url)
+            log.warning("%s: %s %s rejected on %s", slug, date_problem(page.rejected_date), page.rejected_date.isoformat(), response.url)
         yield ArticleItem(
             url=url,
             outlet_id=outlet_id,
@@ -339,7 +373,13 @@ class NewsSpider(scrapy.Spider):
     def page_failed(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
         outlet_id = request.meta["outlet_id"]
-        _status, message = classify_failure(failure.value or Exception("unknown failure"), self.max_bytes)
+        status, message = classify_failure(failure.value or Exception("unknown failure"), self.max_bytes)
+        if status is FetchStatus.bad_link:  # a redirect to a refused link: the entry is refused with it
+            entry: Entry = request.meta["entry"]
+            self.ctx.refuse(self.slug_by_outlet[outlet_id], request.meta["feed_id"], entry.url, message)
+            if request.meta.get("retry"):
+                self.ctx.given_up.append(entry.url)
+            return
         self.ctx.count(self.slug_by_outlet[outlet_id], "errors")
         yield self._page_fallback(request.meta["entry"], outlet_id, request.meta["feed_id"], message)
 

@@ -61,7 +61,8 @@ def test_json_feed_with_engagement() -> None:
         {"id": "2", "content_html": "<p>Không có đường dẫn</p>"},
     ]}
     parsed = parse_feed(json.dumps(feed).encode(), BASE, FeedKind.social, NOW)
-    assert parsed.status is FetchStatus.ok and parsed.message == "JSON Feed 1.1: 1 items"
+    assert parsed.status is FetchStatus.ok and parsed.message == "JSON Feed 1.1: 1 items, 1 skipped"
+    assert parsed.skipped == ["entry 2: item without a url"]  # dropped, but counted as an error by the spider
     e = parsed.entries[0]
     assert e.text == "Bài đăng về học phí." and e.engagement == {"likes": 10, "shares": 2, "comments": 3}
     assert e.published_at == datetime(2026, 11, 25, 2, 0, tzinfo=UTC)

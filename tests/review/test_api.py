@@ -15,6 +15,7 @@ def _token(client: TestClient) -> str:
 
 
 def test_openapi_document_lists_the_api_only(client: TestClient, world: World) -> None:
+    login(client, "thamdinh.lan")
     doc = client.get("/api/openapi.json").json()
     paths = set(doc["paths"])
     assert {"/api/queue", "/api/items/{item_id}", "/api/items/{item_id}/actions", "/api/claims", "/api/me"} <= paths

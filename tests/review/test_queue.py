@@ -187,3 +187,20 @@ def test_search_follows_an_edited_article(client: TestClient, world: World, sess
     login(client, "thamdinh.lan")
     assert _titles(client.get("/queue?q=giải thể").text) == ["Bộ GD&amp;ĐT bác bỏ danh sách giải thể trường đại học"]
     assert _titles(client.get('/queue?q="truyền danh sách"').text) == []
+
+
+def test_counts_are_reused_for_a_few_seconds_but_an_action_shows_at_once(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    login(client, "thamdinh.lan")
+    first = client.get("/api/queue").json()["counts"]
+    with sessions() as s, s.begin():  # written behind the app's back (another worker): shown within 5 s
+        item = s.get(ReviewItem, world.allowance_item)
+        assert item is not None
+        s.delete(item)
+    assert client.get("/api/queue").json()["counts"] == first
+    token = client.get("/api/me").json()["csrf_token"]
+    r = client.post(f"/api/items/{world.rumour_item}/actions", json={"action": "take", "version": 1}, headers={"X-CSRF-Token": token})
+    assert r.status_code == 200
+    after = client.get("/api/queue").json()["counts"]
+    assert after["new"] == first["new"] - 2 and after["in_progress"] == first["in_progress"] + 1

@@ -118,7 +118,7 @@ def test_weekly_report_job_writes_files(sessions: sessionmaker[Session], engine:
 
 def test_retrain_skips_without_new_verdicts(sessions: sessionmaker[Session], settings: Settings) -> None:
     sched.configure(settings, sessions)
-    assert sched.run_now("retrain") == {"trained": False, "new_verdicts": 0}
+    assert sched.run_now("retrain") == {"trained": False, "new_verdicts": 0, "new_corrections": 0}
 
 
 def test_stale_running_rows_are_closed_at_start(sessions: sessionmaker[Session]) -> None:
