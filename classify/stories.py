@@ -1,35 +1,65 @@
-"""Stories: items from different outlets about the same event, by TF-IDF cosine over words in a time window."""
+"""Stories: reports of the same event by different outlets, joined through a learned pair score.
+
+An item joins the story whose medoid (the member closest to the story's centroid) it matches best, when
+a small logistic regression over TF-IDF cosines (syllables, syllable pairs, title against text), shared
+names, shared rare syllables and the time gap says "same story". Joining through the medoid, never the
+nearest member, keeps drifting chains (A~B~C~D) from becoming one story, and every member of a story is
+within the window of every other, so no story spans more than `WINDOW_DAYS`.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
-from sklearn.feature_extraction.text import TfidfVectorizer
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.preprocessing import normalize
 
 from classify.text import clean
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-STORY_THRESHOLD = 0.45
 WINDOW_DAYS = 3.0
+# Stories scored per item: the ones whose medoid is most similar by cosine (the scorer is cheap, not free).
+CANDIDATES = 8
+# Below this cosine a pair is never the same story on the dev pairs; skipping it keeps clustering linear.
+MIN_COSINE = 0.05
+# Time gap assumed when an item has no date: a day, the middle of the window.
+UNDATED_GAP_HOURS = 24.0
+SCORER_PATH = Path(__file__).resolve().parent / "story_scorer.json"
+FEATURES = ("cos_uni", "cos_bi", "cos_title", "names", "rare_shared", "log_gap")
+
+# Vocabulary terms -> (their document frequencies, number of documents): where the IDF comes from.
+DocFreq = Callable[[Sequence[str]], tuple[np.ndarray, int]]
 
 
-def _words(value: str) -> list[str]:
-    # syllable unigrams and bigrams: paraphrased headlines share bigrams like "học phí", "sáp nhập"
+def terms(value: str) -> list[str]:
+    """Lower-cased syllables and syllable pairs ("học phí"); a pair holds a space, a syllable never does."""
     syl = _WORD.findall(value.lower())
-    return syl + [f"{a}_{b}" for a, b in zip(syl, syl[1:])]
+    return syl + [f"{a} {b}" for a, b in zip(syl, syl[1:])]
+
+
+def names(value: str) -> frozenset[str]:
+    """Capitalised syllables (people, places, bodies, storms), lower-cased."""
+    return frozenset(w.lower() for w in _WORD.findall(value) if w[0].isupper())
 
 
 @dataclass(frozen=True)
 class StoryItem:
-    """What story clustering needs of an item."""
+    """What story clustering needs of an item; `title` weighs the headline against the other's text."""
 
     key: int | str
     text: str
     published_at: datetime | None
     copy_of: int | str | None = None
+    title: str = ""
 
 
 def story_text(title: str | None, summary: str | None, text: str | None = None) -> str:
@@ -38,51 +68,194 @@ def story_text(title: str | None, summary: str | None, text: str | None = None) 
     return " ".join(x for x in (clean(title), clean(summary), first) if x)
 
 
+@dataclass(frozen=True)
+class PairScorer:
+    """Logistic regression over `FEATURES` (standardised) with the probability threshold of "same story"."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def load(cls, path: Path = SCORER_PATH) -> PairScorer:
+        """The shipped scorer (trained on the labelled pairs' features, never their text)."""
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if tuple(raw["features"]) != FEATURES:
+            raise ValueError(f"{path}: features {raw['features']} differ from {list(FEATURES)}: retrain the story scorer")
+        return cls(tuple(raw["mean"]), tuple(raw["scale"]), tuple(raw["coef"]), float(raw["intercept"]),
+                   float(raw["threshold"]), dict(raw.get("meta", {})))
+
+    def save(self, path: Path) -> None:
+        """Write the weights as JSON."""
+        raw = {"features": list(FEATURES), "mean": list(self.mean), "scale": list(self.scale), "coef": list(self.coef),
+               "intercept": self.intercept, "threshold": self.threshold, "meta": self.meta}
+        path.write_text(json.dumps(raw, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        """Probability of "same story" per row of features."""
+        z = (x - np.asarray(self.mean)) / np.asarray(self.scale) @ np.asarray(self.coef) + self.intercept
+        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+
+_SHIPPED: list[PairScorer] = []
+
+
+def shipped_scorer() -> PairScorer:
+    """The shipped scorer, read once per process."""
+    if not _SHIPPED:
+        _SHIPPED.append(PairScorer.load())
+    return _SHIPPED[0]
+
+
+class Space:
+    """TF-IDF rows of a pool of items: syllables, pairs, both, and the titles; IDF from the pool or `doc_freq`."""
+
+    def __init__(self, items: Sequence[StoryItem], doc_freq: DocFreq | None = None) -> None:
+        self.items = list(items)
+        cv = CountVectorizer(analyzer=terms, dtype=np.float64)
+        counts = cv.fit_transform([it.text for it in self.items]).tocsr()
+        vocab = cv.get_feature_names_out()
+        if doc_freq is None:
+            df, n = np.asarray((counts > 0).sum(axis=0)).ravel(), counts.shape[0]
+        else:
+            df, n = doc_freq(list(vocab))
+        self.idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+        is_pair = np.fromiter((" " in t for t in vocab), dtype=bool, count=len(vocab))
+        weighted = self._weigh(counts)
+        self.full = normalize(weighted)
+        self.uni = normalize(weighted @ sp.diags((~is_pair).astype(float)))
+        self.pair = normalize(weighted @ sp.diags(is_pair.astype(float)))
+        titles = [it.title or it.text for it in self.items]
+        self.title = normalize(self._weigh(cv.transform(titles).tocsr()))
+        self.uni_ids = [set(self.uni.indices[self.uni.indptr[i]:self.uni.indptr[i + 1]].tolist())
+                        for i in range(len(self.items))]
+        self.names = [names(it.text) for it in self.items]
+
+    def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        out = counts.copy()
+        out.data = 1.0 + np.log(out.data)  # sublinear tf: a long text repeating a word is not more alike
+        return sp.csr_matrix(out @ sp.diags(self.idf))
+
+    def features(self, i: int, js: Sequence[int]) -> np.ndarray:
+        """The scorer's features of item i against each item of js (one row each)."""
+        rows = list(js)
+        cu = (self.uni[rows] @ self.uni[i].T).toarray().ravel()
+        cb = (self.pair[rows] @ self.pair[i].T).toarray().ravel()
+        ct = np.maximum((self.full[rows] @ self.title[i].T).toarray().ravel(),
+                        (self.title[rows] @ self.full[i].T).toarray().ravel())
+        out = np.zeros((len(rows), len(FEATURES)))
+        out[:, 0], out[:, 1], out[:, 2] = cu, cb, ct
+        for r, j in enumerate(rows):
+            a, b = self.names[i], self.names[j]
+            out[r, 3] = len(a & b) / len(a | b) if a | b else 0.0
+            shared = sorted((self.idf[t] for t in self.uni_ids[i] & self.uni_ids[j]), reverse=True)
+            out[r, 4] = float(sum(shared[:3]))
+            out[r, 5] = math.log1p(_gap_hours(self.items[i], self.items[j]))
+        return out
+
+
+def _gap_hours(a: StoryItem, b: StoryItem) -> float:
+    if a.published_at is None or b.published_at is None:
+        return UNDATED_GAP_HOURS
+    return abs((a.published_at - b.published_at).total_seconds()) / 3600.0
+
+
+@dataclass
+class _Story:
+    """A story while clustering: its members (pool rows), medoid row and time span."""
+
+    key: int | str
+    members: list[int]
+    medoid: int
+    first: datetime | None
+    last: datetime | None
+
+    def admits(self, when: datetime | None, window_days: float) -> bool:
+        """Every member stays within the window of every other (no story spans more than the window)."""
+        if when is None or self.first is None or self.last is None:
+            return True
+        return (when - self.first).total_seconds() <= window_days * 86400 and (
+            self.last - when).total_seconds() <= window_days * 86400
+
+    def add(self, row: int, when: datetime | None, space: Space) -> None:
+        """Take a member; the medoid moves to the member most similar to the centroid."""
+        self.members.append(row)
+        if when is not None:
+            self.first = when if self.first is None else min(self.first, when)
+            self.last = when if self.last is None else max(self.last, when)
+        block = space.full[self.members]
+        centroid = np.asarray(block.sum(axis=0)).ravel()
+        self.medoid = self.members[int(np.argmax(block @ centroid))]
+
+
 def cluster_stories(
     items: Sequence[StoryItem],
     known: Sequence[tuple[StoryItem, int | str]] = (),
-    threshold: float = STORY_THRESHOLD,
     window_days: float = WINDOW_DAYS,
+    scorer: PairScorer | None = None,
+    doc_freq: DocFreq | None = None,
 ) -> dict[int | str, int | str]:
-    """Cluster key per item: copies join their original; others join the most similar earlier item in the window.
+    """Cluster key per new item: copies join their original; others join the best-scoring story or start one.
 
-    `known` are already-clustered items (with their cluster key) the new items may join.
-    The cluster key of a story is the key of its first item.
+    `known` are already-clustered items (with their cluster key) the new items may join; the key of a
+    story is the key of its first item. IDF comes from the pool (known + new) unless `doc_freq` is given.
     """
+    scorer = scorer or shipped_scorer()
     pool = list(known) + [(it, None) for it in items]
     if not pool:
         return {}
-    vec = TfidfVectorizer(analyzer=_words, sublinear_tf=True)
     try:
-        x = vec.fit_transform([p[0].text for p in pool])
+        space = Space([p[0] for p in pool], doc_freq)
     except ValueError:  # every text empty
         return {it.key: it.copy_of if it.copy_of is not None else it.key for it in items}
     first_new = len(known)
     # only new items look for a story: compare their rows with the pool, not the whole pool with itself
-    sims = (x[first_new:] @ x.T).tocsr()
-    cluster: dict[int | str, int | str] = {it.key: c for it, c in known if c is not None}
-    def order_key(i: int) -> tuple[bool, float, int]:
-        # known items first, then by publication time (undated last), then input order
-        it, c = pool[i]
-        return (c is None, it.published_at.timestamp() if it.published_at else float("inf"), i)
+    sims = (space.full[first_new:] @ space.full.T).tocsr()
+    cluster: dict[int | str, int | str] = {}
+    stories: dict[int | str, _Story] = {}
+    for row, (it, key) in enumerate(pool[:first_new]):
+        assert key is not None
+        cluster[it.key] = key
+        if key in stories:
+            stories[key].add(row, it.published_at, space)
+        else:
+            stories[key] = _Story(key, [row], row, it.published_at, it.published_at)
+    by_medoid = {s.medoid: s for s in stories.values()}
 
-    order = sorted(range(len(pool)), key=order_key)
-    window = timedelta(days=window_days)
-    for i in order:
-        it, known_cluster = pool[i]
-        if known_cluster is not None:
-            continue
+    def order_key(i: int) -> tuple[float, int]:
+        when = pool[i][0].published_at
+        return (when.timestamp() if when else float("inf"), i)
+
+    for i in sorted(range(first_new, len(pool)), key=order_key):
+        it = pool[i][0]
         if it.copy_of is not None and it.copy_of in cluster:
-            cluster[it.key] = cluster[it.copy_of]
-            continue
-        best, best_sim = None, threshold
-        row = sims.getrow(i - first_new)
-        for j, sim in zip(row.indices, row.data):
-            other = pool[j][0]
-            if j == i or other.key not in cluster or sim < best_sim:
-                continue
-            if it.published_at and other.published_at and abs(it.published_at - other.published_at) > window:
-                continue
-            best, best_sim = other.key, float(sim)
-        cluster[it.key] = cluster[best] if best is not None else (it.copy_of if it.copy_of is not None else it.key)
+            story = stories.get(cluster[it.copy_of])
+        else:
+            story = _best_story(space, scorer, i, sims.getrow(i - first_new), by_medoid, window_days)
+        if story is None:
+            key = it.copy_of if it.copy_of is not None else it.key
+            story = stories.setdefault(key, _Story(key, [], i, None, None))
+        cluster[it.key] = story.key
+        by_medoid.pop(story.medoid, None)
+        story.add(i, it.published_at, space)
+        by_medoid[story.medoid] = story
     return {it.key: cluster[it.key] for it in items}
+
+
+def _best_story(
+    space: Space, scorer: PairScorer, i: int, row: sp.csr_matrix, by_medoid: dict[int, _Story], window_days: float
+) -> _Story | None:
+    """The story whose medoid scores highest with item i, if it reaches the scorer's threshold."""
+    when = space.items[i].published_at
+    cands = [(float(s), int(j)) for j, s in zip(row.indices, row.data)
+             if s >= MIN_COSINE and j in by_medoid and by_medoid[j].admits(when, window_days)]
+    if not cands:
+        return None
+    cands.sort(reverse=True)
+    js = [j for _, j in cands[:CANDIDATES]]
+    p = scorer.proba(space.features(i, js))
+    best = int(np.argmax(p))
+    return by_medoid[js[best]] if p[best] >= scorer.threshold else None
