@@ -13,7 +13,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from classify.api import ClaimRef, Classifier, ItemIn, Result
-from classify.stories import STORY_THRESHOLD, WINDOW_DAYS, StoryItem, cluster_stories, story_text
+from classify.stories import WINDOW_DAYS, StoryItem, cluster_stories, story_text
+from classify.text import clean
 from settings import Settings
 from store.classifications import (
     active_claims,
@@ -22,6 +23,7 @@ from store.classifications import (
     recent_articles,
     reviewer_verdicts,
     story_neighbours,
+    story_starts,
     upsert_classification,
     write_claim_matches,
 )
@@ -203,7 +205,6 @@ def assign_story_clusters(
     session: Session,
     articles: Sequence[Article],
     window_days: float = WINDOW_DAYS,
-    threshold: float = STORY_THRESHOLD,
 ) -> int:
     """Give articles their story cluster (id of the story's first article); copies follow their original.
 
@@ -219,13 +220,15 @@ def assign_story_clusters(
     if dated:
         for n in story_neighbours(session, min(dated) - window, max(dated) + window, ids):
             if n.cluster_id is not None:
-                known.append((StoryItem(n.id, story_text(n.title, n.summary, n.text), n.published_at), n.cluster_id))
+                known.append((StoryItem(n.id, story_text(n.title, n.summary, n.text), n.published_at,
+                                        title=clean(n.title)), n.cluster_id))
     items = [
-        StoryItem(a.id, story_text(a.title, a.summary, a.text), a.published_at, a.copy_of_id)
+        StoryItem(a.id, story_text(a.title, a.summary, a.text), a.published_at, a.copy_of_id, clean(a.title))
         for a in articles
     ]
-    # an original already in a copy group keeps its group's cluster for its copies
-    mapping = cluster_stories(items, known, threshold=threshold, window_days=window_days)
+    # a story whose first members are older than the window keeps its start: it may not creep forward
+    starts = story_starts(session, sorted({int(c) for _, c in known}))
+    mapping = cluster_stories(items, known, window_days=window_days, starts={k: v for k, v in starts.items()})
     changed = 0
     for a in articles:
         new = mapping.get(a.id)

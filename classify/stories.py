@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -123,6 +123,9 @@ class Space:
         else:
             df, n = doc_freq(list(vocab))
         self.idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+        # the IDF of a term in one document of the pool: shared rarity is measured against it, so that a
+        # small pool (a quiet day, a test) and a busy window give comparable figures
+        self.rarest = math.log((1.0 + n) / 2.0) + 1.0
         is_pair = np.fromiter((" " in t for t in vocab), dtype=bool, count=len(vocab))
         weighted = self._weigh(counts)
         self.full = normalize(weighted)
@@ -149,12 +152,15 @@ class Space:
         out = np.zeros((len(rows), len(FEATURES)))
         out[:, 0], out[:, 1], out[:, 2] = cu, cb, ct
         for r, j in enumerate(rows):
-            a, b = self.names[i], self.names[j]
-            out[r, 3] = len(a & b) / len(a | b) if a | b else 0.0
+            out[r, 3] = _jaccard(self.names[i], self.names[j])
             shared = sorted((self.idf[t] for t in self.uni_ids[i] & self.uni_ids[j]), reverse=True)
-            out[r, 4] = float(sum(shared[:3]))
+            out[r, 4] = float(sum(shared[:3])) / (3.0 * self.rarest)
             out[r, 5] = math.log1p(_gap_hours(self.items[i], self.items[j]))
         return out
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
 
 
 def _gap_hours(a: StoryItem, b: StoryItem) -> float:
@@ -197,11 +203,14 @@ def cluster_stories(
     window_days: float = WINDOW_DAYS,
     scorer: PairScorer | None = None,
     doc_freq: DocFreq | None = None,
+    starts: Mapping[int | str, datetime] | None = None,
 ) -> dict[int | str, int | str]:
     """Cluster key per new item: copies join their original; others join the best-scoring story or start one.
 
     `known` are already-clustered items (with their cluster key) the new items may join; the key of a
     story is the key of its first item. IDF comes from the pool (known + new) unless `doc_freq` is given.
+    `starts` holds the first publication time of known stories whose early members are outside the pool,
+    so a story cannot creep forward window by window.
     """
     scorer = scorer or shipped_scorer()
     pool = list(known) + [(it, None) for it in items]
@@ -223,6 +232,10 @@ def cluster_stories(
             stories[key].add(row, it.published_at, space)
         else:
             stories[key] = _Story(key, [row], row, it.published_at, it.published_at)
+    for key, when in (starts or {}).items():
+        story = stories.get(key)
+        if story is not None:
+            story.first = when if story.first is None else min(story.first, when)
     by_medoid = {s.medoid: s for s in stories.values()}
 
     def order_key(i: int) -> tuple[float, int]:

@@ -223,6 +223,7 @@ def eval_story_stream(data: Path, limit: int | None = None, progress: Progress =
     items = [_item(i, r) for i, r in enumerate(rows)]
     outlet = [str(r.get("source", "")).split(" - ")[0] for r in rows]
     cluster: dict[int | str, int | str] = {}
+    starts: dict[int | str, datetime] = {}
     window = timedelta(days=WINDOW_DAYS)
     start = time.perf_counter()
     lo = 0
@@ -233,7 +234,12 @@ def eval_story_stream(data: Path, limit: int | None = None, progress: Progress =
         while lo < b and (items[lo].published_at or first) < first - window:
             lo += 1
         known = [(it, cluster[it.key]) for it in items[lo:b]]
-        cluster.update(cluster_stories(new, known))
+        found = cluster_stories(new, known, starts={k: starts[k] for k in {c for _, c in known}})
+        cluster.update(found)
+        for key, story in found.items():
+            when = items[int(key)].published_at
+            assert when is not None
+            starts[story] = min(starts.get(story, when), when)
         if progress:
             progress(min(b + batch, len(items)), len(items))
     seconds = time.perf_counter() - start
@@ -257,5 +263,5 @@ def eval_story_stream(data: Path, limit: int | None = None, progress: Progress =
 
 
 def _span_days(items: Sequence[StoryItem], rows: Sequence[int]) -> float:
-    times = [items[i].published_at for i in rows if items[i].published_at is not None]
-    return (max(times) - min(times)).total_seconds() / 86400.0 if times else 0.0  # type: ignore[type-var]
+    times = [t for t in (items[i].published_at for i in rows) if t is not None]
+    return (max(times) - min(times)).total_seconds() / 86400.0 if times else 0.0

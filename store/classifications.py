@@ -175,6 +175,18 @@ def story_neighbours(session: Session, start: datetime, end: datetime, exclude: 
     return list(session.scalars(stmt))
 
 
+def story_starts(session: Session, cluster_ids: Sequence[int]) -> dict[int, datetime]:
+    """First publication time of each story (its earliest dated member), for the stories' time limit."""
+    if not cluster_ids:
+        return {}
+    stmt = (
+        select(Article.cluster_id, func.min(Article.published_at))
+        .where(Article.cluster_id.in_(list(cluster_ids)), Article.published_at.is_not(None))
+        .group_by(Article.cluster_id)
+    )
+    return {int(c): when for c, when in session.execute(stmt).all() if c is not None and when is not None}
+
+
 def reviewer_verdicts(session: Session) -> list[tuple[Article, Verdict]]:
     """Articles reviewers decided, with the verdict (training data for the learned risk component)."""
     stmt = (
