@@ -131,11 +131,29 @@ class Space:
         self.full = normalize(weighted)
         self.uni = normalize(weighted @ sp.diags((~is_pair).astype(float)))
         self.pair = normalize(weighted @ sp.diags(is_pair.astype(float)))
-        titles = [it.title or it.text for it in self.items]
-        self.title = normalize(self._weigh(cv.transform(titles).tocsr()))
-        self.uni_ids = [set(self.uni.indices[self.uni.indptr[i]:self.uni.indptr[i + 1]].tolist())
-                        for i in range(len(self.items))]
-        self.names = [names(it.text) for it in self.items]
+        self._cv = cv
+        # titles, names and syllable sets are needed only for the rows actually compared: made on demand
+        self._titles: dict[int, sp.csr_matrix] = {}
+        self._names: dict[int, frozenset[str]] = {}
+
+    def titles(self, rows: Sequence[int]) -> sp.csr_matrix:
+        """Normalised TF-IDF rows of these items' titles (the text when an item has no title)."""
+        missing = [r for r in dict.fromkeys(rows) if r not in self._titles]
+        if missing:
+            fresh = normalize(self._weigh(self._cv.transform([self.items[r].title or self.items[r].text for r in missing])))
+            for k, r in enumerate(missing):
+                self._titles[r] = fresh[k]
+        return sp.vstack([self._titles[r] for r in rows]).tocsr()
+
+    def names(self, row: int) -> frozenset[str]:
+        """Capitalised syllables of one item."""
+        if row not in self._names:
+            self._names[row] = names(self.items[row].text)
+        return self._names[row]
+
+    def syllables(self, row: int) -> set[int]:
+        """Column ids of one item's syllables."""
+        return set(self.uni.indices[self.uni.indptr[row]:self.uni.indptr[row + 1]].tolist())
 
     def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         out = counts.copy()
@@ -147,13 +165,14 @@ class Space:
         rows = list(js)
         cu = (self.uni[rows] @ self.uni[i].T).toarray().ravel()
         cb = (self.pair[rows] @ self.pair[i].T).toarray().ravel()
-        ct = np.maximum((self.full[rows] @ self.title[i].T).toarray().ravel(),
-                        (self.title[rows] @ self.full[i].T).toarray().ravel())
+        ti, tj = self.titles([i]), self.titles(rows)
+        ct = np.maximum((self.full[rows] @ ti.T).toarray().ravel(), (tj @ self.full[i].T).toarray().ravel())
         out = np.zeros((len(rows), len(FEATURES)))
         out[:, 0], out[:, 1], out[:, 2] = cu, cb, ct
+        mine = self.syllables(i)
         for r, j in enumerate(rows):
-            out[r, 3] = _jaccard(self.names[i], self.names[j])
-            shared = sorted((self.idf[t] for t in self.uni_ids[i] & self.uni_ids[j]), reverse=True)
+            out[r, 3] = _jaccard(self.names(i), self.names(j))
+            shared = sorted((self.idf[t] for t in mine & self.syllables(j)), reverse=True)
             out[r, 4] = float(sum(shared[:3])) / (3.0 * self.rarest)
             out[r, 5] = math.log1p(_gap_hours(self.items[i], self.items[j]))
         return out
