@@ -201,6 +201,23 @@ def recheck_claim(session: Session, classifier: Classifier, claim_id: int, setti
     return len(hits)
 
 
+_STORY_TEXTS: dict[tuple[int, str | None, str | None, str | None], tuple[str, str]] = {}
+STORY_TEXT_CACHE = 50_000  # about 2 KB each; a busy window holds a few thousand articles
+
+
+def story_item(article: Article) -> StoryItem:
+    """The clusterer's view of an article; its cleaned words are kept, since the crawl's per-item hook
+    sees the same neighbours again and again."""
+    # the text's hash, title and summary: a page replacing a feed-only entry changes them without a revision
+    key = (article.id, article.content_hash, article.title, article.summary)
+    if key not in _STORY_TEXTS:
+        if len(_STORY_TEXTS) >= STORY_TEXT_CACHE:
+            _STORY_TEXTS.clear()
+        _STORY_TEXTS[key] = (story_text(article.title, article.summary, article.text), clean(article.title))
+    text, title = _STORY_TEXTS[key]
+    return StoryItem(article.id, text, article.published_at, article.copy_of_id, title)
+
+
 def assign_story_clusters(
     session: Session,
     articles: Sequence[Article],
@@ -220,12 +237,8 @@ def assign_story_clusters(
     if dated:
         for n in story_neighbours(session, min(dated) - window, max(dated) + window, ids):
             if n.cluster_id is not None:
-                known.append((StoryItem(n.id, story_text(n.title, n.summary, n.text), n.published_at,
-                                        title=clean(n.title)), n.cluster_id))
-    items = [
-        StoryItem(a.id, story_text(a.title, a.summary, a.text), a.published_at, a.copy_of_id, clean(a.title))
-        for a in articles
-    ]
+                known.append((story_item(n), n.cluster_id))
+    items = [story_item(a) for a in articles]
     # a story whose first members are older than the window keeps its start: it may not creep forward
     starts = story_starts(session, sorted({int(c) for _, c in known}))
     mapping = cluster_stories(items, known, window_days=window_days, starts={k: v for k, v in starts.items()})

@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
 from classify.text import clean
@@ -33,6 +32,7 @@ CANDIDATES = 8
 MIN_COSINE = 0.05
 # Time gap assumed when an item has no date: a day, the middle of the window.
 UNDATED_GAP_HOURS = 24.0
+FIRST_RAW_CHARS = 3000
 SCORER_PATH = Path(__file__).resolve().parent / "story_scorer.json"
 FEATURES = ("cos_uni", "cos_bi", "cos_title", "names", "rare_shared", "log_gap")
 
@@ -64,7 +64,8 @@ class StoryItem:
 
 def story_text(title: str | None, summary: str | None, text: str | None = None) -> str:
     """The words compared: title, summary and the first paragraph of the text."""
-    first = clean(text).split("\n")[0][:600] if text else ""
+    # only the start is cleaned: a long body would cost more than the 600 characters it gives
+    first = clean(text[:FIRST_RAW_CHARS]).split("\n")[0][:600] if text else ""
     return " ".join(x for x in (clean(title), clean(summary), first) if x)
 
 
@@ -110,18 +111,65 @@ def shipped_scorer() -> PairScorer:
     return _SHIPPED[0]
 
 
+class Terms:
+    """Term ids shared by every pool of the process, and each text's term counts, made once per text.
+
+    The crawl's per-item hook builds a pool from the same window again and again; re-reading every
+    neighbour's words each time would cost more than the comparison itself.
+    """
+
+    MAX_TERMS = 2_000_000  # then start afresh (a long-running worker must not grow without bound)
+    MAX_TEXTS = 50_000
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.words: list[str] = []
+        self.texts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def clear(self) -> None:
+        """Forget every term and text."""
+        self.ids, self.words, self.texts = {}, [], {}
+
+    def of(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted term ids and their counts in one text."""
+        found = self.texts.get(text)
+        if found is None:
+            if len(self.ids) > self.MAX_TERMS or len(self.texts) > self.MAX_TEXTS:
+                self.clear()
+            counts: dict[int, int] = {}
+            for t in terms(text):
+                k = self.ids.get(t)
+                if k is None:
+                    k = self.ids[t] = len(self.words)
+                    self.words.append(t)
+                counts[k] = counts.get(k, 0) + 1
+            keys = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
+            found = self.texts[text] = (keys, np.array([counts[k] for k in keys.tolist()], dtype=np.float64))
+        return found
+
+
+TERMS = Terms()
+
+
 class Space:
     """TF-IDF rows of a pool of items: syllables, pairs, both, and the titles; IDF from the pool or `doc_freq`."""
 
     def __init__(self, items: Sequence[StoryItem], doc_freq: DocFreq | None = None) -> None:
         self.items = list(items)
-        cv = CountVectorizer(analyzer=terms, dtype=np.float64)
-        counts = cv.fit_transform([it.text for it in self.items]).tocsr()
-        vocab = cv.get_feature_names_out()
+        docs = [TERMS.of(it.text) for it in self.items]
+        lengths = np.array([len(ids) for ids, _ in docs], dtype=np.int64)
+        if not lengths.sum():
+            raise ValueError("every text is empty")
+        # the pool's own columns: the global ids it uses, in order
+        self.cols, local = np.unique(np.concatenate([ids for ids, _ in docs]), return_inverse=True)
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        counts = sp.csr_matrix((np.concatenate([c for _, c in docs]), local.ravel(), indptr),
+                               shape=(len(docs), len(self.cols)))
+        vocab = [TERMS.words[k] for k in self.cols.tolist()]
         if doc_freq is None:
-            df, n = np.asarray((counts > 0).sum(axis=0)).ravel(), counts.shape[0]
+            df, n = np.diff(counts.tocsc().indptr).astype(np.float64), counts.shape[0]
         else:
-            df, n = doc_freq(list(vocab))
+            df, n = doc_freq(vocab)
         self.idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
         # the IDF of a term in one document of the pool: shared rarity is measured against it, so that a
         # small pool (a quiet day, a test) and a busy window give comparable figures
@@ -131,18 +179,19 @@ class Space:
         self.full = normalize(weighted)
         self.uni = normalize(weighted @ sp.diags((~is_pair).astype(float)))
         self.pair = normalize(weighted @ sp.diags(is_pair.astype(float)))
-        self._cv = cv
-        # titles, names and syllable sets are needed only for the rows actually compared: made on demand
+        # titles and names are needed only for the rows actually compared: made on demand
         self._titles: dict[int, sp.csr_matrix] = {}
         self._names: dict[int, frozenset[str]] = {}
 
     def titles(self, rows: Sequence[int]) -> sp.csr_matrix:
         """Normalised TF-IDF rows of these items' titles (the text when an item has no title)."""
-        missing = [r for r in dict.fromkeys(rows) if r not in self._titles]
-        if missing:
-            fresh = normalize(self._weigh(self._cv.transform([self.items[r].title or self.items[r].text for r in missing])))
-            for k, r in enumerate(missing):
-                self._titles[r] = fresh[k]
+        for r in rows:
+            if r not in self._titles:
+                ids, counts = TERMS.of(self.items[r].title or self.items[r].text)
+                pos = np.searchsorted(self.cols, ids)
+                inside = (pos < len(self.cols)) & (self.cols[np.minimum(pos, len(self.cols) - 1)] == ids)
+                row = sp.csr_matrix((counts[inside], pos[inside], [0, int(inside.sum())]), shape=(1, len(self.cols)))
+                self._titles[r] = normalize(self._weigh(row))
         return sp.vstack([self._titles[r] for r in rows]).tocsr()
 
     def names(self, row: int) -> frozenset[str]:
@@ -190,13 +239,13 @@ def _gap_hours(a: StoryItem, b: StoryItem) -> float:
 
 @dataclass
 class _Story:
-    """A story while clustering: its members (pool rows), medoid row and time span."""
+    """A story while clustering: its members (pool rows), time span and medoid (worked out when first asked)."""
 
     key: int | str
-    members: list[int]
-    medoid: int
-    first: datetime | None
-    last: datetime | None
+    members: list[int] = field(default_factory=list)
+    first: datetime | None = None
+    last: datetime | None = None
+    _medoid: int | None = None
 
     def admits(self, when: datetime | None, window_days: float) -> bool:
         """Every member stays within the window of every other (no story spans more than the window)."""
@@ -205,15 +254,28 @@ class _Story:
         return (when - self.first).total_seconds() <= window_days * 86400 and (
             self.last - when).total_seconds() <= window_days * 86400
 
-    def add(self, row: int, when: datetime | None, space: Space) -> None:
-        """Take a member; the medoid moves to the member most similar to the centroid."""
-        self.members.append(row)
+    def stretch(self, when: datetime | None) -> None:
+        """Widen the time span to a member's publication time."""
         if when is not None:
             self.first = when if self.first is None else min(self.first, when)
             self.last = when if self.last is None else max(self.last, when)
-        block = space.full[self.members]
-        centroid = np.asarray(block.sum(axis=0)).ravel()
-        self.medoid = self.members[int(np.argmax(block @ centroid))]
+
+    def add(self, row: int, when: datetime | None) -> None:
+        """Take a member; the medoid is worked out again when next asked."""
+        self.members.append(row)
+        self.stretch(when)
+        self._medoid = None
+
+    def medoid(self, space: Space) -> int:
+        """The member most similar to the centroid (of two, the older: their similarities tie)."""
+        if self._medoid is None:
+            if len(self.members) < 3:
+                self._medoid = self.members[0]
+            else:
+                block = space.full[self.members]
+                centroid = np.asarray(block.sum(axis=0)).ravel()
+                self._medoid = self.members[int(np.argmax(block @ centroid))]
+        return self._medoid
 
 
 def cluster_stories(
@@ -244,18 +306,15 @@ def cluster_stories(
     sims = (space.full[first_new:] @ space.full.T).tocsr()
     cluster: dict[int | str, int | str] = {}
     stories: dict[int | str, _Story] = {}
+    story_of: dict[int, _Story] = {}  # pool row -> its story
     for row, (it, key) in enumerate(pool[:first_new]):
         assert key is not None
         cluster[it.key] = key
-        if key in stories:
-            stories[key].add(row, it.published_at, space)
-        else:
-            stories[key] = _Story(key, [row], row, it.published_at, it.published_at)
+        story_of[row] = stories.setdefault(key, _Story(key))
+        story_of[row].add(row, it.published_at)
     for key, when in (starts or {}).items():
-        story = stories.get(key)
-        if story is not None:
-            story.first = when if story.first is None else min(story.first, when)
-    by_medoid = {s.medoid: s for s in stories.values()}
+        if key in stories:
+            stories[key].stretch(when)
 
     def order_key(i: int) -> tuple[float, int]:
         when = pool[i][0].published_at
@@ -264,30 +323,34 @@ def cluster_stories(
     for i in sorted(range(first_new, len(pool)), key=order_key):
         it = pool[i][0]
         if it.copy_of is not None and it.copy_of in cluster:
-            story = stories.get(cluster[it.copy_of])
+            found = stories.get(cluster[it.copy_of])
         else:
-            story = _best_story(space, scorer, i, sims.getrow(i - first_new), by_medoid, window_days)
-        if story is None:
+            found = _best_story(space, scorer, i, sims.getrow(i - first_new), story_of, window_days)
+        if found is None:
             key = it.copy_of if it.copy_of is not None else it.key
-            story = stories.setdefault(key, _Story(key, [], i, None, None))
-        cluster[it.key] = story.key
-        by_medoid.pop(story.medoid, None)
-        story.add(i, it.published_at, space)
-        by_medoid[story.medoid] = story
+            found = stories.setdefault(key, _Story(key))
+        cluster[it.key] = found.key
+        found.add(i, it.published_at)
+        story_of[i] = found
     return {it.key: cluster[it.key] for it in items}
 
 
 def _best_story(
-    space: Space, scorer: PairScorer, i: int, row: sp.csr_matrix, by_medoid: dict[int, _Story], window_days: float
+    space: Space, scorer: PairScorer, i: int, row: sp.csr_matrix, story_of: dict[int, _Story], window_days: float
 ) -> _Story | None:
-    """The story whose medoid scores highest with item i, if it reaches the scorer's threshold."""
+    """The story whose medoid scores highest with item i, if it reaches the scorer's threshold.
+
+    Only stories with a member at least MIN_COSINE alike are looked at (a medoid that alike is such a
+    member), so medoids are worked out for a few stories per item, not for the whole window.
+    """
     when = space.items[i].published_at
-    cands = [(float(s), int(j)) for j, s in zip(row.indices, row.data)
-             if s >= MIN_COSINE and j in by_medoid and by_medoid[j].admits(when, window_days)]
+    sim = dict(zip(row.indices.tolist(), row.data.tolist()))
+    near = {id(st): st for j, s in sim.items() if s >= MIN_COSINE and (st := story_of.get(j)) is not None}
+    cands = [(sim.get(m, 0.0), m, st) for st in near.values() if st.admits(when, window_days)
+             for m in (st.medoid(space),)]
+    cands = sorted((c for c in cands if c[0] >= MIN_COSINE), key=lambda c: -c[0])[:CANDIDATES]
     if not cands:
         return None
-    cands.sort(reverse=True)
-    js = [j for _, j in cands[:CANDIDATES]]
-    p = scorer.proba(space.features(i, js))
+    p = scorer.proba(space.features(i, [m for _, m, _ in cands]))
     best = int(np.argmax(p))
-    return by_medoid[js[best]] if p[best] >= scorer.threshold else None
+    return cands[best][2] if p[best] >= scorer.threshold else None
