@@ -97,8 +97,11 @@ CHAIN = [
 
 def test_a_drifting_chain_does_not_become_one_story() -> None:
     got = cluster_stories([item(*r) for r in CHAIN], window())
-    assert len(set(got.values())) >= 2
-    assert got["g1"] != got["g4"]
+    keys = [r[0] for r in CHAIN]
+    # neighbours may share a story; items two or more steps apart along the drift never do
+    for i, a in enumerate(keys):
+        for b in keys[i + 2:]:
+            assert got[a] != got[b], (a, b, got)
 
 
 def test_no_story_spans_more_than_the_window() -> None:
