@@ -126,16 +126,15 @@ class Terms:
         self.words: list[str] = []
         self.texts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
-    def clear(self) -> None:
-        """Forget every term and text."""
-        self.ids, self.words, self.texts = {}, [], {}
+    def trim(self) -> None:
+        """Forget every term and text when either grew too large (between pools: ids must not change within one)."""
+        if len(self.ids) > self.MAX_TERMS or len(self.texts) > self.MAX_TEXTS:
+            self.ids, self.words, self.texts = {}, [], {}
 
     def of(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Sorted term ids and their counts in one text."""
         found = self.texts.get(text)
         if found is None:
-            if len(self.ids) > self.MAX_TERMS or len(self.texts) > self.MAX_TEXTS:
-                self.clear()
             counts: dict[int, int] = {}
             for t in terms(text):
                 k = self.ids.get(t)
@@ -156,6 +155,7 @@ class Space:
 
     def __init__(self, items: Sequence[StoryItem], doc_freq: DocFreq | None = None) -> None:
         self.items = list(items)
+        TERMS.trim()
         docs = [TERMS.of(it.text) for it in self.items]
         lengths = np.array([len(ids) for ids, _ in docs], dtype=np.int64)
         if not lengths.sum():

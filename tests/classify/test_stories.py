@@ -6,7 +6,9 @@ import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from classify.stories import StoryItem, cluster_stories, story_text
+import pytest
+
+from classify.stories import TERMS, StoryItem, cluster_stories, story_text
 
 T0 = datetime(2026, 3, 2, 7, 0, tzinfo=timezone.utc)
 
@@ -113,3 +115,11 @@ def test_no_story_spans_more_than_the_window() -> None:
     after = StoryItem("a8", a1.text, T0 + timedelta(days=4, hours=12), title=REPORTS[0][2])
     assert cluster_stories([after], [(near, "a1")])["a8"] == "a1"
     assert cluster_stories([after], [(near, "a1")], starts={"a1": T0})["a8"] == "a8"
+
+
+def test_forgetting_old_terms_between_pools_changes_no_decision(monkeypatch: pytest.MonkeyPatch) -> None:
+    items = [item(*r) for r in REPORTS]
+    before = cluster_stories(items, window())
+    monkeypatch.setattr(TERMS, "MAX_TEXTS", 5)  # a long-running worker's cache, full after every pool
+    assert cluster_stories(items, window()) == before
+    assert cluster_stories(items, window()) == before
