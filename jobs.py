@@ -239,8 +239,11 @@ def assign_story_clusters(
             if n.cluster_id is not None:
                 known.append((story_item(n), n.cluster_id))
     items = [story_item(a) for a in articles]
-    # a story whose first members are older than the window keeps its start: it may not creep forward
-    starts = story_starts(session, sorted({int(c) for _, c in known}))
+    # a story whose first members are older than the window keeps its start: it may not creep forward.
+    # A story is named after its first article: when that one is in the pool, the pool already shows the
+    # start (a later backfill dated earlier can stretch it by at most one window), so only the others are asked.
+    seen = {int(it.key) for it, _ in known}
+    starts = story_starts(session, sorted({int(c) for _, c in known} - seen))
     mapping = cluster_stories(items, known, window_days=window_days, starts={k: v for k, v in starts.items()})
     changed = 0
     for a in articles:
