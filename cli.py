@@ -407,6 +407,7 @@ def eval_real_cmd(
         ("vnexpress_titles", lambda p: eval_vnexpress_titles(clf, data, progress=p)),
         ("vnnews", lambda p: eval_vnnews(clf, data, progress=p)),
         ("stream", lambda p: eval_stream(clf, data, limit, sample, progress=p, sample_seed=sample_seed)),
+        *_story_steps(data, limit),
     ]
     for key, run in steps:
         with click.progressbar(length=1, label=key, file=sys.stderr) as bar:
@@ -438,6 +439,24 @@ def eval_real_cmd(
     click.echo(f"  sample of {len(r['sample'])} tagged items (read them to judge precision):")
     for s in r["sample"]:
         click.echo(f"  - [{s['relevance']} {s['score']:.2f} {s['themes']}] {s['title']}  ({s['source']})")
+    _print_stories(out)
+
+
+# --- stories and debunks in eval-real (classify/story_eval.py) --------------------------------
+def _story_steps(data: Any, limit: int | None) -> list[tuple[str, Callable[..., dict[str, Any]]]]:
+    """Same-story pairs (5-fold CV), the stream clustered incrementally, and the debunk tag."""
+    from classify.story_eval import eval_debunk, eval_story_pairs, eval_story_stream
+
+    return [("story_pairs", lambda p: eval_story_pairs(data, progress=p)),
+            ("story_stream", lambda p: eval_story_stream(data, limit, progress=p)),
+            ("debunk", lambda p: eval_debunk(data))]
+
+
+def _print_stories(out: dict[str, Any]) -> None:
+    from classify.story_eval import report_lines
+
+    for line in report_lines(out):
+        click.echo(line)
 
 
 @main.group(cls=Group)

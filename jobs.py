@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from classify.api import ClaimRef, Classifier, ItemIn, Result
 from classify.model import SIDECAR_FILE
-from classify.stories import STORY_THRESHOLD, WINDOW_DAYS, StoryItem, cluster_stories, story_text
+from classify.stories import WINDOW_DAYS, StoryItem, cluster_stories, story_text
+from classify.text import clean
 from settings import Settings
 from store.classifications import (
     active_claims,
@@ -23,6 +24,7 @@ from store.classifications import (
     recent_articles,
     reviewer_verdicts,
     story_neighbours,
+    story_starts,
     upsert_classification,
     write_claim_matches,
 )
@@ -214,11 +216,27 @@ def recheck_claim(session: Session, classifier: Classifier, claim_id: int, setti
     return len(hits)
 
 
+_STORY_TEXTS: dict[tuple[int, str | None, str | None, str | None], tuple[str, str]] = {}
+STORY_TEXT_CACHE = 50_000  # about 2 KB each; a busy window holds a few thousand articles
+
+
+def story_item(article: Article) -> StoryItem:
+    """The clusterer's view of an article; its cleaned words are kept, since the crawl's per-item hook
+    sees the same neighbours again and again."""
+    # the text's hash, title and summary: a page replacing a feed-only entry changes them without a revision
+    key = (article.id, article.content_hash, article.title, article.summary)
+    if key not in _STORY_TEXTS:
+        if len(_STORY_TEXTS) >= STORY_TEXT_CACHE:
+            _STORY_TEXTS.clear()
+        _STORY_TEXTS[key] = (story_text(article.title, article.summary, article.text), clean(article.title))
+    text, title = _STORY_TEXTS[key]
+    return StoryItem(article.id, text, article.published_at, article.copy_of_id, title)
+
+
 def assign_story_clusters(
     session: Session,
     articles: Sequence[Article],
     window_days: float = WINDOW_DAYS,
-    threshold: float = STORY_THRESHOLD,
 ) -> int:
     """Give articles their story cluster (id of the story's first article); copies follow their original.
 
@@ -234,13 +252,14 @@ def assign_story_clusters(
     if dated:
         for n in story_neighbours(session, min(dated) - window, max(dated) + window, ids):
             if n.cluster_id is not None:
-                known.append((StoryItem(n.id, story_text(n.title, n.summary, n.text), n.published_at), n.cluster_id))
-    items = [
-        StoryItem(a.id, story_text(a.title, a.summary, a.text), a.published_at, a.copy_of_id)
-        for a in articles
-    ]
-    # an original already in a copy group keeps its group's cluster for its copies
-    mapping = cluster_stories(items, known, threshold=threshold, window_days=window_days)
+                known.append((story_item(n), n.cluster_id))
+    items = [story_item(a) for a in articles]
+    # a story whose first members are older than the window keeps its start: it may not creep forward.
+    # A story is named after its first article: when that one is in the pool, the pool already shows the
+    # start (a later backfill dated earlier can stretch it by at most one window), so only the others are asked.
+    seen = {int(it.key) for it, _ in known}
+    starts = story_starts(session, sorted({int(c) for _, c in known} - seen))
+    mapping = cluster_stories(items, known, window_days=window_days, starts={k: v for k, v in starts.items()})
     changed = 0
     for a in articles:
         new = mapping.get(a.id)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from classify.claims import ClaimMatcher, ClaimRef
+from classify.debunk import DebunkFinder
 from classify.explicit import ExplicitFinder
 from classify.features import FIELD_WEIGHT, LEXICON_SHARE, Analysis, analyse, kind_bucket
 from classify.lexicon import Hit, Lexicons
@@ -38,6 +39,7 @@ PLAIN_SHARE = 0.85  # share of syllables typed without diacritics above which th
 # Vietnamese labels reviewers read, one per reason code.
 LABELS = {
     "claim_match": "Lặp lại một tin sai đã được xác minh",
+    "claim_refuted": "Bác bỏ một tin sai đã được xác minh",
     "shouting": "Viết hoa toàn bộ, nhiều dấu chấm than",
     "unsourced_policy": "Nêu chính sách (học phí, cấm, phạt, hạn chót, sáp nhập, giải thể) mà không nêu nguồn chính thức",
     "source_kind": "Nguồn không rõ hoặc trang mạng xã hội",
@@ -202,6 +204,7 @@ class Classifier:
         self.bundle = bundle
         self.lex = lex
         self.finder = ExplicitFinder(lex)
+        self.debunk = DebunkFinder.load(lex.directory)
         self.suggest_threshold = suggest
         self.auto_threshold = auto
         self.matcher = ClaimMatcher(bundle.claim_vectorizer, [], suggest, auto)
@@ -250,7 +253,8 @@ class Classifier:
         evidence = self._evidence(a, themes, x_row, relevance)
         # the registry holds education claims: items far from education are not compared (saves ~15 % time)
         matches = self.matcher.match(a.doc) if edu >= CLAIM_MIN_EDUCATION or explicit else []
-        reasons = self._reasons(item, a, p, matches, x_row)
+        debunk = self.debunk.find(a.doc)
+        reasons = self._reasons(item, a, p, matches, x_row, debunk)
         up = [r["weight"] for r in reasons if r["weight"] > 0]
         down = [-r["weight"] for r in reasons if r["weight"] < 0]
         risk = 1.0 - float(np.prod([1.0 - w for w in up])) if up else 0.0
@@ -263,7 +267,8 @@ class Classifier:
             themes=themes,
             risk_score=round(min(1.0, max(0.0, risk)), 4),
             reasons=reasons,
-            claim_matches=[m.to_dict() for m in matches],
+            # a debunk refutes the claims it matches; any other item repeats them
+            claim_matches=[{**m.to_dict(), "stance": "refutes" if debunk else "repeats"} for m in matches],
             evidence=evidence,
             model_version=self.model_version,
         )
@@ -318,11 +323,18 @@ class Classifier:
         }
 
     def _reasons(
-        self, item: ItemIn, a: Analysis, p: dict[str, float], matches: Sequence[Any], x_row: Any
+        self, item: ItemIn, a: Analysis, p: dict[str, float], matches: Sequence[Any], x_row: Any,
+        debunk: Span | None = None,
     ) -> list[dict[str, Any]]:
         """Every risk signal that fired, each with its weight (negative lowers the risk) and evidence."""
         reasons: list[dict[str, Any]] = []
-        if matches:
+        if debunk is not None:
+            reasons.append(_reason("debunk", self.debunk.label, -self.debunk.weight, debunk.to_dict()))
+            if matches:  # the claim it refutes, shown to reviewers; refuting a rumour adds no risk
+                best = matches[0]
+                label = LABELS["claim_refuted"] + f" (#{best.claim_id}, {best.level})"
+                reasons.append(_reason("claim_refuted", label, 0.0, best.evidence.to_dict()))
+        elif matches:
             best = matches[0]
             w = min(0.9, best.similarity) if best.level == "auto" else 0.6 * best.similarity
             label = LABELS["claim_match"] + f" (#{best.claim_id}, {best.level})"

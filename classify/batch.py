@@ -13,6 +13,7 @@ from typing import Any
 from classify.api import Classifier, ItemIn
 from classify.errors import BatchInputError
 from classify.stories import StoryItem, cluster_stories, story_text
+from classify.text import clean
 
 FIELDS = ("title", "summary", "text", "url", "outlet")
 BATCH = 64
@@ -182,7 +183,7 @@ def batch_clusters(rows: list[_Row]) -> dict[int, Any]:
             else:
                 index.add(r.line, text)
     items = [StoryItem(r.line, story_text(r.item.title, r.item.summary, r.item.text), r.item.published_at,
-                       copy_of.get(r.line)) for r in rows]
+                       copy_of.get(r.line), clean(r.item.title)) for r in rows]
     mapping = cluster_stories(items)
     ids = {r.line: r.id for r in rows}
     return {int(line): ids[int(first)] for line, first in mapping.items()}

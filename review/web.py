@@ -229,7 +229,7 @@ def run_action(session: Session, user: User, item_id: int, action: str, fields: 
     if action == "reopen":
         return rv.reopen(session, item_id, user, fields.get("note"), version)
     if action == "claim":
-        return rv.add_claim(session, item_id, user, fields.get("text"), fields.get("refutation_url"), version)
+        return rv.claim_from_item(session, item_id, user, fields.get("text"), fields.get("refutation_url"), version)
     raise rv.NotFound(f"Không có thao tác {action!r}.")
 
 

@@ -22,6 +22,11 @@ from store.models import (
 )
 
 
+# A registry claim is a false statement to match against: a true report registered as a claim would raise
+# the risk of every later true report that repeats it.
+CLAIM_VERDICTS = (Verdict.tin_gia, Verdict.tin_sai_su_that)
+
+
 class ClaimError(ValueError):
     """A claim cannot be added as given (empty text, unknown verdict); says what to fix."""
 
@@ -120,7 +125,9 @@ def count_to_classify(session: Session, model_version: str) -> int:
 
 def active_claims(session: Session) -> list[Claim]:
     """Claims new items are matched against."""
-    return list(session.scalars(select(Claim).where(Claim.active.is_(True)).order_by(Claim.id)))
+    # a claim stored with another verdict (before add_claim refused them) is never matched
+    stmt = select(Claim).where(Claim.active.is_(True), Claim.verdict.in_(CLAIM_VERDICTS)).order_by(Claim.id)
+    return list(session.scalars(stmt))
 
 
 def list_claims(session: Session, include_inactive: bool = False) -> list[tuple[Claim, int]]:
@@ -133,19 +140,31 @@ def list_claims(session: Session, include_inactive: bool = False) -> list[tuple[
 
 
 def add_claim(
-    session: Session, text: str, verdict: str, refutation_url: str | None = None, author_id: int | None = None
+    session: Session,
+    text: str,
+    verdict: str,
+    refutation_url: str | None = None,
+    author_id: int | None = None,
+    source_article_id: int | None = None,
 ) -> Claim:
-    """Register a confirmed false or distorted claim."""
+    """Register a confirmed false or distorted claim (CLI, and the review app from a resolved item)."""
     text = (text or "").strip()
     if len(text) < 10:
-        raise ClaimError("claim text is empty or too short: give the false statement in one sentence")
+        raise ClaimError("Nội dung tin sai quá ngắn: hãy viết cả câu / claim text is empty or too short: "
+                         "give the false statement in one sentence")
+    allowed = ", ".join(v.value for v in CLAIM_VERDICTS)
     try:
         v = Verdict(verdict)
     except ValueError:
-        raise ClaimError(f"verdict {verdict!r} must be one of: {', '.join(x.value for x in Verdict)}") from None
+        v = None
+    if v not in CLAIM_VERDICTS:
+        raise ClaimError(f"Kho tin sai chỉ nhận kết luận {allowed}, không nhận {verdict!r} / a claim must have a "
+                         f"false verdict ({allowed}), not {verdict!r}")
     if refutation_url and not refutation_url.startswith(("http://", "https://")):
-        raise ClaimError(f"refutation URL {refutation_url!r} must start with http:// or https://")
-    claim = Claim(text=text, verdict=v, refutation_url=refutation_url or None, author_id=author_id)
+        raise ClaimError(f"Đường dẫn cải chính phải bắt đầu bằng http:// hoặc https:// / refutation URL "
+                         f"{refutation_url!r} must start with http:// or https://")
+    claim = Claim(text=text, verdict=v, refutation_url=refutation_url or None, author_id=author_id,
+                  source_article_id=source_article_id)
     session.add(claim)
     session.flush()
     return claim
@@ -173,6 +192,18 @@ def story_neighbours(session: Session, start: datetime, end: datetime, exclude: 
     if exclude:
         stmt = stmt.where(Article.id.not_in(list(exclude)))
     return list(session.scalars(stmt))
+
+
+def story_starts(session: Session, cluster_ids: Sequence[int]) -> dict[int, datetime]:
+    """First publication time of each story (its earliest dated member), for the stories' time limit."""
+    if not cluster_ids:
+        return {}
+    stmt = (
+        select(Article.cluster_id, func.min(Article.published_at))
+        .where(Article.cluster_id.in_(list(cluster_ids)), Article.published_at.is_not(None))
+        .group_by(Article.cluster_id)
+    )
+    return {int(c): when for c, when in session.execute(stmt).all() if c is not None and when is not None}
 
 
 def reviewer_verdicts(session: Session) -> list[tuple[Article, Verdict]]:

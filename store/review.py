@@ -14,6 +14,7 @@ from sqlalchemy import and_, column, exists, func, literal, select, table, text
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
+from store.classifications import ClaimError, add_claim
 from store.models import (
     Article,
     Claim,
@@ -678,10 +679,10 @@ def clean_url(raw: str | None) -> str | None:
     return value
 
 
-def add_claim(
+def claim_from_item(
     session: Session, item_id: int, user: User, claim_text: str | None, refutation_url: str | None, expected_version: int | None
 ) -> Claim:
-    """Register the claim of a confirmed false item so later copies and paraphrases are matched to it."""
+    """Register the claim of a confirmed false item (through `add_claim`) so later paraphrases are matched to it."""
     cleaned = clean_text(claim_text, "Nội dung tin sai", MAX_CLAIM, required=True)
     assert cleaned is not None
     if len(cleaned) < 10:
@@ -695,9 +696,10 @@ def add_claim(
     if exists is not None:
         raise ReviewError(f"Bài này đã có trong kho tin sai (mục kho #{exists}).")
     assert item.verdict is not None
-    claim = Claim(text=cleaned, verdict=item.verdict, refutation_url=url, author_id=user.id, source_article_id=item.article_id)
-    session.add(claim)
-    session.flush()
+    try:
+        claim = add_claim(session, cleaned, item.verdict.value, url, user.id, source_article_id=item.article_id)
+    except ClaimError as exc:
+        raise ReviewError(str(exc)) from None
     before = _snapshot(session, item)
     # the event is the audit of this action; the item itself does not change, so no version bump
     session.add(
