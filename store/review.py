@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, column, exists, func, literal, select, table, text
+from sqlalchemy import and_, case, column, exists, func, literal, literal_column, select, table, text
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -179,28 +179,44 @@ _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)  # letters and digits; "_" separates
 _PHRASE = re.compile(r'"([^"]*)"')
 
 
-def _search_terms(q: str) -> list[list[str]]:
-    """Words and "quoted phrases" of a search, NFC-normalised; each entry is one required term."""
-    q = unicodedata.normalize("NFC", q)
-    terms = [words for words in (_TOKEN.findall(p) for p in _PHRASE.findall(q)) if words]
-    terms.extend([word] for word in _TOKEN.findall(_PHRASE.sub(" ", q)))
-    return terms
+def fold(value: str) -> str:
+    """Lower case without diacritics, đ as d: how people type Vietnamese in a hurry ("sap nhap", "dai hoc")."""
+    decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
-def fts_query(q: str) -> str:
-    """An FTS5 MATCH string: every word (or "quoted phrase") required; user syntax never reaches FTS5."""
-    return " AND ".join('"' + " ".join(words) + '"' for words in _search_terms(q))
+@dataclass(frozen=True)
+class Search:
+    """A search split the way it is matched: loose words forgive diacritics, "quoted phrases" match exactly."""
+
+    words: list[str]
+    phrases: list[list[str]]
+
+    @staticmethod
+    def of(q: str) -> Search:
+        """Split a search box's text; refuse one with nothing to search for."""
+        q = unicodedata.normalize("NFC", q)
+        phrases = [words for words in (_TOKEN.findall(p) for p in _PHRASE.findall(q)) if words]
+        search = Search(_TOKEN.findall(_PHRASE.sub(" ", q)), phrases)
+        if not search.words and not search.phrases:
+            raise ReviewError("Từ khóa tìm kiếm không có chữ nào để tìm.")
+        return search
 
 
-def ts_query(q: str) -> str:
-    """PostgreSQL's to_tsquery for the words of a search, all required (phrases are checked apart)."""
-    return " & ".join(f"'{w.lower()}'" for words in _search_terms(q) for w in words)
+def _fts(terms: Iterable[Iterable[str]]) -> str:
+    """An FTS5 MATCH string: every term required; user syntax never reaches FTS5."""
+    return " AND ".join('"' + " ".join(words) + '"' for words in terms)
 
 
-def like_phrases(q: str) -> list[str]:
-    """ILIKE patterns for the "quoted phrases" of a search (underscore and percent escaped)."""
+def _ts(words: Iterable[str]) -> str:
+    """A to_tsquery string: every word required."""
+    return " & ".join(f"'{w.lower()}'" for w in words)
+
+
+def like_patterns(phrases: Iterable[list[str]]) -> list[str]:
+    """ILIKE patterns for phrases of several words (underscore and percent escaped)."""
     out = []
-    for words in _search_terms(q):
+    for words in phrases:
         if len(words) > 1:
             phrase = " ".join(words).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             out.append(f"%{phrase}%")
@@ -208,44 +224,68 @@ def like_phrases(q: str) -> list[str]:
 
 
 _FTS = table("article_fts", column("rowid"))
+_FOLD = table("article_fts_fold", column("rowid"))
+
+
+def _is_pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _pg_exact(terms: list[list[str]]) -> Any:
+    """Exact words on review_item.search_vector, then ILIKE on the article for the order of phrase words."""
+    # a phrase operator (<->) would make PostgreSQL recompute vectors for every candidate; the index
+    # finds rows with all the words, then ILIKE on the article checks the words are in that order
+    match = text("review_item.search_vector @@ to_tsquery('simple'::regconfig, :fts_q)").bindparams(
+        fts_q=_ts(w for words in terms for w in words))
+    checks = [
+        exists(
+            select(literal(1)).where(
+                Article.id == ReviewItem.article_id,
+                text(
+                    f"(coalesce(article.title, '') || ' ' || coalesce(article.text, '')) ILIKE :fts_p{i} ESCAPE '\\'"
+                ).bindparams(**{f"fts_p{i}": pattern}),
+            )
+        )
+        for i, pattern in enumerate(like_patterns(terms))
+    ]
+    return and_(match, *checks)
+
+
+def _sqlite_ids(index: Any, terms: Iterable[Iterable[str]]) -> Any:
+    """Article ids an FTS5 index finds for all the terms."""
+    return select(index.c.rowid).where(literal_column(index.name).op("MATCH")(_fts(terms)))
 
 
 def _search_match(session: Session, q: str) -> Any:
-    """The full-text condition (diacritics kept): article_fts (SQLite) or review_item.search_vector (PostgreSQL)."""
-    if not _search_terms(q):
-        raise ReviewError("Từ khóa tìm kiếm không có chữ nào để tìm.")
-    if session.get_bind().dialect.name == "postgresql":
-        # review_item.search_vector is a trigger-kept copy of the article's vector (review_0003), GIN-indexed
-        match = text("review_item.search_vector @@ to_tsquery('simple'::regconfig, :fts_q)").bindparams(fts_q=ts_query(q))
-        # a phrase operator (<->) would make PostgreSQL recompute vectors for every candidate; the index
-        # finds rows with all the words, then ILIKE on the article checks the words are in that order
-        checks = [
-            exists(
-                select(literal(1)).where(
-                    Article.id == ReviewItem.article_id,
-                    text(
-                        f"(coalesce(article.title, '') || ' ' || coalesce(article.text, '')) ILIKE :fts_p{i} ESCAPE '\\'"
-                    ).bindparams(**{f"fts_p{i}": pattern}),
-                )
-            )
-            for i, pattern in enumerate(like_phrases(q))
-        ]
-        return and_(match, *checks)
-    return text("article_fts MATCH :fts_q").bindparams(fts_q=fts_query(q))
+    """Loose words on the folded index (no diacritics needed), "quoted phrases" on the exact one."""
+    search = Search.of(q)
+    conditions: list[Any] = []
+    if _is_pg(session):
+        if search.words:
+            conditions.append(text("review_item.search_folded @@ to_tsquery('nq71_fold'::regconfig, :fold_q)")
+                              .bindparams(fold_q=_ts(fold(w) for w in search.words)))
+        if search.phrases:
+            conditions.append(_pg_exact(search.phrases))
+        return and_(*conditions)
+    if search.words:
+        conditions.append(ReviewItem.article_id.in_(_sqlite_ids(_FOLD, ([fold(w)] for w in search.words))))
+    if search.phrases:
+        conditions.append(ReviewItem.article_id.in_(_sqlite_ids(_FTS, search.phrases)))
+    return and_(*conditions)
 
 
-def _join_search(session: Session, stmt: Any, q: str) -> Any:
-    """Drive from the full-text hits (cheapest when hits are few, and streams when capped)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return stmt.where(_search_match(session, q))
-    return stmt.join(_FTS, _FTS.c.rowid == ReviewItem.article_id).where(_search_match(session, q))
-
-
-def _exists_search(session: Session, q: str) -> Any:
-    """A per-row check, for walking the queue in priority order when hits are dense (a common word)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return _search_match(session, q)
-    return exists(select(literal(1)).select_from(_FTS).where(_FTS.c.rowid == ReviewItem.article_id, _search_match(session, q)))
+def exact_first(session: Session, q: str) -> Any:
+    """A sort key that puts items whose words match with their diacritics (as typed) before folded matches."""
+    search = Search.of(q)
+    if not search.words:
+        return literal(0)
+    exact: Any
+    if _is_pg(session):
+        exact = text("review_item.search_vector @@ to_tsquery('simple'::regconfig, :exact_q)").bindparams(
+            exact_q=_ts(search.words))
+    else:
+        exact = ReviewItem.article_id.in_(_sqlite_ids(_FTS, ([w] for w in search.words)))
+    return case((exact, 0), else_=1)
 
 
 def _filtered(session: Session, stmt: Any, f: QueueFilter, with_status: bool) -> Any:
@@ -278,7 +318,7 @@ def status_counts(session: Session, f: QueueFilter) -> tuple[dict[ReviewStatus, 
     """
     stmt = _filtered(session, select(ReviewItem.status).select_from(ReviewItem), f, with_status=False)
     if f.q:
-        stmt = _join_search(session, stmt, f.q).limit(SEARCH_CAP + 1)
+        stmt = stmt.where(_search_match(session, f.q)).limit(SEARCH_CAP + 1)
     sub = stmt.subquery()
     counts = {s: 0 for s in ReviewStatus}
     row: Any
@@ -296,9 +336,10 @@ def queue_page(session: Session, f: QueueFilter, known_counts: tuple[dict[Review
     ids_stmt = _filtered(session, select(ReviewItem.id).select_from(ReviewItem), f, with_status=True)
     if f.q and capped:
         # so many hits that walking the queue in priority order fills a page within a few hundred rows
-        ids_stmt = ids_stmt.where(_exists_search(session, f.q))
+        ids_stmt = ids_stmt.where(_search_match(session, f.q))
     elif f.q:
-        ids_stmt = _join_search(session, ids_stmt, f.q)  # few hits: take them all, sort them
+        # few hits: take them all, sort them, those matching with the diacritics as typed first
+        ids_stmt = ids_stmt.where(_search_match(session, f.q)).order_by(exact_first(session, f.q))
     ids_stmt = ids_stmt.order_by(ReviewItem.priority.desc(), ReviewItem.id.desc())
     ids_stmt = ids_stmt.limit(f.per_page).offset((page - 1) * f.per_page)
     ids = list(session.scalars(ids_stmt))

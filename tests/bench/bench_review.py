@@ -80,6 +80,8 @@ TAILS = ["theo Nghị quyết 71-NQ/TW", "trong học kỳ II", "từ năm học
          "với sự tham gia của các nhà trường", "trước kỳ họp cuối năm", "và sẽ báo cáo kết quả vào quý I"]
 # rare topic words (~2.5% of articles), a phrase, and common words (most articles)
 SEARCHES = ["bán trú", "tiến sĩ", "\"sáp nhập trường\"", "đuối nước Kiến An", "giáo viên", "học sinh phụ huynh"]
+# the same words as people type them in a hurry: no diacritics, đ as d
+PLAIN_SEARCHES = ["ban tru", "tien si", "sap nhap truong", "duoi nuoc Kien An", "giao vien", "hoc sinh phu huynh"]
 
 
 def sentence(rng: random.Random, topic: str) -> str:
@@ -231,6 +233,7 @@ def run_backend(url: str, scale: float, requests: int, progress: Callable[[str],
                 f"/queue?status=resolved&assignee={rng.randint(1, 12)}&page=3",
             ][i % 3],
             "queue search": lambda i: "/queue?" + urlencode({"q": SEARCHES[i % len(SEARCHES)]}),
+            "queue search without diacritics": lambda i: "/queue?" + urlencode({"q": PLAIN_SEARCHES[i % len(PLAIN_SEARCHES)]}),
             "item page": lambda i: f"/items/{rng.randint(1, info['items'])}",
         }
         for name, urls in scenarios.items():
