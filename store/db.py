@@ -55,7 +55,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 # Full-text search (migration review_0001_fts) is hand-written SQL, not models: autogenerate skips it.
 SEARCH_TABLE_PREFIX = "article_fts"  # SQLite FTS5 tables (exact and folded) and their shadow tables
 SEARCH_INDEXES = {"ix_article_fts", "ix_review_item_search", "ix_review_item_search_fold"}  # PostgreSQL GIN indexes
-SEARCH_COLUMNS = {"search_vector", "search_folded"}  # PostgreSQL-only tsvector copies on review_item (review_0003, 0004)
+SEARCH_COLUMNS = {"search_vector", "search_folded"}  # PostgreSQL-only tsvector copies on review_item (review_0003, review_0005)
 
 
 def include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
