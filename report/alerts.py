@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from report.weeks import Period, local_today, parse_week, previous_week, weeks_ending
+from report.weeks import Period, local_text, local_today, parse_week, previous_week, readable, tz_caption, weeks_ending
 from settings import Settings
 from store import reports as q
 from store.models import Alert
@@ -67,7 +67,7 @@ def volume_alerts(session: Session, week: Period, settings: Settings) -> list[Al
             specs.append(
                 AlertSpec(
                     "zero_items", o["id"], None, week.label,
-                    f"{o['name']}: không có tin nào trong tuần {week.label} (no items this week)",
+                    f"{o['name']}: không có tin nào trong {readable(week, 'tuần')}",
                     {"outlet": o["slug"], "volume": 0, "history": history},
                 )
             )
@@ -82,7 +82,7 @@ def volume_alerts(session: Session, week: Period, settings: Settings) -> list[Al
         specs.append(
             AlertSpec(
                 kind, o["id"], None, week.label,
-                f"{o['name']}: {volume} tin trong tuần {week.label}, {word} "
+                f"{o['name']}: {volume} tin trong {readable(week, 'tuần')}, {word} "
                 f"(8 tuần trước: trung bình {mean:.1f}, khoảng {max(low, 0):.1f}–{high:.1f})",
                 {"outlet": o["slug"], "volume": volume, "history": history, "mean": round(mean, 2),
                  "sigma": round(sigma, 2), "low": round(low, 2), "high": round(high, 2)},
@@ -97,7 +97,7 @@ def feed_alerts(session: Session, now: datetime, settings: Settings) -> list[Ale
     specs = []
     for f in q.failing_feeds(session, now, FEED_FAILING_HOURS):
         since = f["last_success_at"]
-        since_text = since.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if since else "chưa bao giờ (never)"
+        since_text = f"{local_text(since, settings.timezone)} ({tz_caption(settings.timezone, since)})" if since else "chưa bao giờ"
         specs.append(
             AlertSpec(
                 "feed_failing", f["outlet_id"], f["feed_id"], day,

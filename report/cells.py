@@ -33,3 +33,13 @@ def csv_text(header: list[str], rows: Iterable[Iterable[Any]]) -> str:
     for row in rows:
         writer.writerow(safe_row(row))
     return out.getvalue()
+
+
+def vn_number(value: Any) -> str:
+    """A figure as Vietnamese write it: 82,4 and 1.234 (comma for decimals, dot for thousands); '—' for none."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    text = f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+    return text.translate(str.maketrans(",.", ".,"))

@@ -8,18 +8,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from report.cells import FORMULA_STARTS, csv_text, safe_cell
+from report.cells import FORMULA_STARTS, csv_text, safe_cell, vn_number
 from report.weekly import WeeklyCoverage
+from report.weeks import local_text, readable, tz_caption
+from store import review as review_words
 
-VERDICT_LABELS = {
-    "tin_gia": "Tin giả",
-    "tin_sai_su_that": "Tin sai sự thật",
-    "tin_xac_thuc": "Tin xác thực",
-    "khong_lien_quan": "Không liên quan",
-}
-STATUS_LABELS = {"new": "Mới", "in_progress": "Đang xử lý", "escalated": "Chuyển cấp trên", "resolved": "Đã kết luận"}
+# the reviewers' own words, so a file says what the review app said ("Chuyển Sở GD&ĐT", not a synonym)
+VERDICT_LABELS = {v.value: label for v, label in review_words.VERDICT_LABELS.items()}
+STATUS_LABELS = {st.value: label for st, label in review_words.STATUS_LABELS.items()}
+DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 KIND_LABELS = {"press": "Báo chí", "portal": "Cổng TTĐT", "agency": "Cơ quan", "school": "Trường học", "social": "Mạng xã hội"}
 TIER_LABELS = {"city": "Thành phố", "national": "Trung ương"}
+BODY_FONT = "Times New Roman"
 SHEET_SUMMARY = "Tổng hợp"
 SHEET_OUTLETS = "Theo cơ quan"
 SHEET_ZERO = "Chưa có tin NQ71"
@@ -27,8 +27,8 @@ SHEET_FLAGGED = "Tin gắn cờ"
 SHEET_TREND = "Xu hướng NQ71"
 
 
-def cell(key: str, value: Any) -> Any:
-    """A value as shown in tables and files (Vietnamese words for codes, blanks for 'not applicable')."""
+def cell(key: str, value: Any, tz_name: str = DEFAULT_TZ) -> Any:
+    """A value as shown in tables and files (Vietnamese words for codes, local times, blanks for 'not applicable')."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -42,24 +42,29 @@ def cell(key: str, value: Any) -> Any:
     if key == "status":
         return STATUS_LABELS.get(value, value)
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return local_text(value, tz_name)
     return value
 
 
+def doc_text(key: str, value: Any) -> str:
+    """A value as written in the DOCX: like cell(), with Vietnamese number format (82,4)."""
+    shown = cell(key, value)
+    return vn_number(shown) if isinstance(shown, (int, float)) and not isinstance(shown, bool) else str(shown)
+
+
 def period_text(cov: WeeklyCoverage) -> str:
-    """'tuần 47/2026 (từ ngày 16/11/2026 đến ngày 22/11/2026)' or 'từ ngày ... đến ngày ...'."""
-    span = f"từ ngày {cov.period.first_day:%d/%m/%Y} đến ngày {cov.period.last_day:%d/%m/%Y}"
+    """'tuần 47 (16/11–22/11/2026)' (the week as the UI writes it) or 'từ ngày ... đến ngày ...'."""
     if cov.period.is_week:
-        year, week = cov.label.split("-W")
-        return f"tuần {int(week)}/{year} ({span})"
-    return span
+        return readable(cov.period, "tuần")
+    return f"từ ngày {cov.period.first_day:%d/%m/%Y} đến ngày {cov.period.last_day:%d/%m/%Y}"
 
 
-def summary(cov: WeeklyCoverage) -> list[tuple[str, Any]]:
+def summary(cov: WeeklyCoverage, tz_name: str = DEFAULT_TZ) -> list[tuple[str, Any]]:
     """The headline figures of a period, labelled in Vietnamese."""
     t = cov.totals
     return [
-        ("Kỳ báo cáo", cov.label),
+        ("Kỳ báo cáo", readable(cov.period)),
+        (f"Thời điểm lập báo cáo ({tz_caption(tz_name, cov.generated_at)})", local_text(cov.generated_at, tz_name)),
         ("Số cơ quan theo dõi", t["outlets"]),
         ("Tổng số tin (tin đăng lại tính cho từng cơ quan)", t["items"]),
         ("Số câu chuyện (bản gốc và bản đăng lại tính một lần)", t["stories"]),
@@ -113,7 +118,7 @@ def _labels(cov: WeeklyCoverage) -> list[str]:
     return [label for _, label in cov.columns]
 
 
-def write_csv(covs: list[WeeklyCoverage], path: Path) -> Path:
+def csv_bytes(covs: list[WeeklyCoverage]) -> bytes:
     """One combined CSV: a row per outlet per period plus a total row per period (UTF-8 with BOM for Excel)."""
     rows: list[list[Any]] = []
     for cov in covs:
@@ -121,8 +126,7 @@ def write_csv(covs: list[WeeklyCoverage], path: Path) -> Path:
             rows.append([cov.label] + [cell(k, r.get(k)) for k, _ in cov.columns])
         totals = {**cov.totals, "outlet": "TONG", "outlet_name": "TỔNG CỘNG", "kind": "", "tier": "", "has_nq71_section": None}
         rows.append([cov.label] + [cell(k, totals.get(k)) for k, _ in cov.columns])
-    _atomic_write(path, csv_text(["Kỳ"] + _labels(covs[0]), rows).encode("utf-8"))
-    return path
+    return csv_text(["Kỳ"] + _labels(covs[0]), rows).encode("utf-8")
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -141,7 +145,9 @@ def _neutralise(sheet: Any) -> None:
                 c.value = safe_cell(c.value)
 
 
-def write_xlsx(covs: list[WeeklyCoverage], path: Path, trend: tuple[list[str], dict[str, dict[str, Any]]] | None = None) -> Path:
+def xlsx_bytes(
+    covs: list[WeeklyCoverage], trend: tuple[list[str], dict[str, dict[str, Any]]] | None = None, tz_name: str = DEFAULT_TZ,
+) -> bytes:
     """An XLSX with one sheet per view: summary, per outlet, zero coverage, flagged items, NQ71 trend."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -153,8 +159,8 @@ def write_xlsx(covs: list[WeeklyCoverage], path: Path, trend: tuple[list[str], d
     assert ws is not None
     ws.title = SHEET_SUMMARY
     ws.append(["Chỉ tiêu"] + [c.label for c in covs])
-    for i, (label, _) in enumerate(summary(covs[0])):
-        ws.append([label] + [summary(c)[i][1] for c in covs])
+    for i, (label, _) in enumerate(summary(covs[0], tz_name)):
+        ws.append([label] + [summary(c, tz_name)[i][1] for c in covs])
     ws.column_dimensions["A"].width = 55
 
     ws = wb.create_sheet(SHEET_OUTLETS)
@@ -173,11 +179,14 @@ def write_xlsx(covs: list[WeeklyCoverage], path: Path, trend: tuple[list[str], d
                        cell("", z["city_press"]), cell("", z["has_nq71_section"]), z["items"]])
 
     ws = wb.create_sheet(SHEET_FLAGGED)
-    ws.append(["Kỳ", "Cơ quan", "Tiêu đề", "Địa chỉ", "Ngày đăng", "Trạng thái", "Kết luận", "Gắn cờ lúc", "Kết luận lúc"])
+    clock = tz_caption(tz_name)
+    ws.append(["Kỳ", "Cơ quan", "Tiêu đề", "Địa chỉ", f"Ngày đăng ({clock})", "Trạng thái", "Kết luận",
+               f"Gắn cờ lúc ({clock})", f"Kết luận lúc ({clock})"])
     for cov in covs:
         for f in cov.flagged:
-            ws.append([cov.label, f["outlet"], f["title"], f["url"], cell("", f["published_at"]), cell("status", f["status"]),
-                       cell("verdict", f["verdict"]), cell("", f["created_at"]), cell("", f["resolved_at"])])
+            ws.append([cov.label, f["outlet"], f["title"], f["url"], cell("", f["published_at"], tz_name),
+                       cell("status", f["status"]), cell("verdict", f["verdict"]), cell("", f["created_at"], tz_name),
+                       cell("", f["resolved_at"], tz_name)])
 
     if trend is not None:
         labels, data = trend
@@ -193,26 +202,39 @@ def write_xlsx(covs: list[WeeklyCoverage], path: Path, trend: tuple[list[str], d
             c.alignment = Alignment(wrap_text=True, vertical="top")
     buf = io.BytesIO()
     wb.save(buf)
-    _atomic_write(path, buf.getvalue())
+    return buf.getvalue()
+
+
+def write_file(data: bytes, path: Path) -> Path:
+    """Write a report file whole or not at all."""
+    _atomic_write(path, data)
     return path
 
 
-def write_png(png: bytes, path: Path) -> Path:
-    """Write chart bytes."""
-    _atomic_write(path, png)
-    return path
+def _body_font_headings(doc: Any) -> None:
+    """Headings in the body's font and black: Word's default headings are blue Calibri Light (theme fonts)."""
+    from docx.oxml.ns import qn
+    from docx.shared import RGBColor
+
+    for name in ("Title", "Heading 1", "Heading 2", "Heading 3"):
+        font = doc.styles[name].font
+        font.name, font.color.rgb = BODY_FONT, RGBColor(0, 0, 0)
+        fonts = doc.styles[name].element.rPr.rFonts
+        for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+            fonts.attrib.pop(qn(attr), None)  # a theme font overrides the named one in Word
+        fonts.set(qn("w:eastAsia"), BODY_FONT)
+        fonts.set(qn("w:cs"), BODY_FONT)
 
 
-def write_docx(
+def docx_bytes(
     cov: WeeklyCoverage,
-    path: Path,
     agency: str = "Sở Văn hóa, Thể thao và Du lịch",
     agency_code: str = "SVHTTDL",
     city: str = "thành phố Hải Phòng",
     place: str = "Hải Phòng",
-    tz_name: str = "Asia/Ho_Chi_Minh",
+    tz_name: str = DEFAULT_TZ,
     chart: bytes | None = None,
-) -> Path:
+) -> bytes:
     """A periodic report in Vietnamese administrative style (Nghị định 30/2020/NĐ-CP layout) for Sở GD&ĐT."""
     from docx import Document
     from docx.enum.section import WD_ORIENT
@@ -221,8 +243,9 @@ def write_docx(
 
     doc = Document()
     style = doc.styles["Normal"]
-    style.font.name = "Times New Roman"
+    style.font.name = BODY_FONT
     style.font.size = Pt(13)
+    _body_font_headings(doc)
     sec = doc.sections[0]
     sec.page_width, sec.page_height = Cm(21), Cm(29.7)
     sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin = Cm(2), Cm(2), Cm(3), Cm(2)
@@ -265,9 +288,9 @@ def write_docx(
     doc.add_heading("I. SỐ LIỆU TỔNG HỢP", level=2)
     table = doc.add_table(rows=0, cols=2)
     table.style = "Table Grid"
-    for label, value in summary(cov):
+    for label, value in summary(cov, tz_name):
         cells = table.add_row().cells
-        cells[0].text, cells[1].text = label, str(value)
+        cells[0].text, cells[1].text = label, doc_text("", value)
 
     doc.add_heading("II. SỐ LIỆU THEO CƠ QUAN", level=2)
     keys = [("outlet_name", "Cơ quan"), ("items", "Tổng tin"), ("education", "Tin GD"), ("nq71_explicit", "NQ71 nêu rõ"),
@@ -281,7 +304,7 @@ def write_docx(
             run.bold, run.font.size = True, Pt(10)
     for i, row in enumerate(cov.rows, start=1):
         cells = table.add_row().cells
-        for c, text in zip(cells, [str(i)] + [str(cell(k, row[k])) for k, _ in keys], strict=True):
+        for c, text in zip(cells, [str(i)] + [doc_text(k, row[k]) for k, _ in keys], strict=True):
             c.text = text
             for run in c.paragraphs[0].runs:
                 run.font.size = Pt(10)
@@ -325,8 +348,7 @@ def write_docx(
     sec.orientation = WD_ORIENT.PORTRAIT
     buf = io.BytesIO()
     doc.save(buf)
-    _atomic_write(path, buf.getvalue())
-    return path
+    return buf.getvalue()
 
 
 def default_name(cov: WeeklyCoverage, ext: str, weeks: int = 1) -> str:

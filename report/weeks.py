@@ -66,6 +66,37 @@ def week_period(day: date, tz_name: str) -> Period:
     )
 
 
+def readable(period: Period, word: str = "Tuần") -> str:
+    """'Tuần 48 (23/11–29/11/2026)' for a week ('tuần 48 …' inside a sentence); '01/07/2026–30/09/2026' otherwise."""
+    first, last = period.first_day, period.last_day
+    head = f"{first:%d/%m}" if first.year == last.year else f"{first:%d/%m/%Y}"
+    span = f"{head}–{last:%d/%m/%Y}"
+    if not period.is_week:
+        return span
+    return f"{word} {int(period.label.split('W')[1])} ({span})"
+
+
+def neighbours(period: Period, tz_name: str) -> tuple[Period, Period]:
+    """The ISO weeks before and after a week."""
+    return week_period(period.first_day - timedelta(days=7), tz_name), week_period(period.first_day + timedelta(days=7), tz_name)
+
+
+def tz_caption(tz_name: str, moment: datetime | None = None) -> str:
+    """How times in files are labelled: 'giờ Việt Nam, UTC+07:00' (or the zone's name and offset)."""
+    offset = (moment or datetime.now(UTC)).astimezone(ZoneInfo(tz_name)).strftime("%z")
+    utc = f"UTC{offset[:3]}:{offset[3:]}"
+    return f"giờ Việt Nam, {utc}" if tz_name in ("Asia/Ho_Chi_Minh", "Asia/Saigon") else f"giờ {tz_name}, {utc}"
+
+
+def local_text(moment: datetime | None, tz_name: str) -> str:
+    """An instant as 'dd/mm/yyyy HH:MM' on the city's wall clock ('' when missing; naive means UTC)."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # SQLite hands stored UTC instants back without a zone
+    return moment.astimezone(ZoneInfo(tz_name)).strftime("%d/%m/%Y %H:%M")
+
+
 def week_of(moment: datetime, tz_name: str) -> str:
     """The ISO week label of an instant, as seen on a wall clock in tz_name."""
     if moment.tzinfo is None:

@@ -23,6 +23,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from report.cells import vn_number
 from review import core
 from review.keys import session_key
 from settings import Settings
@@ -125,6 +126,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["local"] = _local(ZoneInfo(settings.timezone))
+    templates.env.filters["num"] = vn_number
     templates.env.filters["pct"] = lambda v: "—" if v is None else f"{float(v) * 100:.0f}%"
     app.state.templates = templates
     _dashboard(app)
@@ -162,6 +164,10 @@ def create_app(settings: Settings) -> FastAPI:
     from review import api, web
 
     app.include_router(web.router)
+    if app.state.dashboard_available:
+        from review import dashboard
+
+        app.include_router(dashboard.router)
     app.include_router(api.router)
 
     @app.get("/api/openapi.json", include_in_schema=False)

@@ -323,3 +323,63 @@ def group_hours(values: dict[int, dict[str, Any]]) -> list[float]:
         out.extend(v["hours"])
     return out
 
+
+
+# the figures a dashboard count can open, each the same condition its count uses
+ARTICLE_SETS = ("items", "copies", "education", "nq71", "nq71_explicit", "nq71_task", "flagged", "tin_gia",
+                "tin_sai_su_that", "undated")
+
+
+def _set_condition(what: str) -> ColumnElement[bool]:
+    """The condition of one figure over Article, its Classification and its ReviewItem (outer-joined)."""
+    decided = and_(ReviewItem.status == ReviewStatus.resolved, ReviewItem.verdict.is_not(None))
+    conditions: dict[str, ColumnElement[bool]] = {
+        "items": literal(True),
+        "copies": Article.copy_of_id.is_not(None),
+        "education": Classification.is_education.is_(True),
+        "nq71": Classification.relevance.in_([Relevance.explicit, Relevance.task]),
+        "nq71_explicit": Classification.relevance == Relevance.explicit,
+        "nq71_task": Classification.relevance == Relevance.task,
+        "flagged": ReviewItem.id.is_not(None),
+        "tin_gia": and_(decided, ReviewItem.verdict == Verdict.tin_gia),
+        "tin_sai_su_that": and_(decided, ReviewItem.verdict == Verdict.tin_sai_su_that),
+        "undated": literal(True),
+    }
+    return conditions[what]
+
+
+def articles_behind(
+    session: Session, what: str, start: datetime, end: datetime, outlet_id: int | None, limit: int, offset: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """(how many, one page of) the articles behind a coverage figure: newest first, with outlet and review item."""
+    # undated items belong to the period they were collected in, like undated_counts
+    when = (and_(Article.published_at.is_(None), Article.collected_at >= start, Article.collected_at < end)
+            if what == "undated" else _in_range(start, end))
+    cond = and_(when, _set_condition(what), *([Article.outlet_id == outlet_id] if outlet_id is not None else []))
+    base = (
+        select(Article.id)
+        .select_from(Article)
+        .outerjoin(Classification, Classification.article_id == Article.id)
+        .outerjoin(ReviewItem, ReviewItem.article_id == Article.id)
+        .where(cond)
+    )
+    total = int(session.execute(select(func.count()).select_from(base.subquery())).scalar_one())
+    stmt = (
+        select(Article.id, Article.title, Article.url, Article.published_at, Article.collected_at, Outlet.name,
+               Classification.relevance, ReviewItem.id, ReviewItem.status, ReviewItem.verdict)
+        .select_from(Article)
+        .join(Outlet, Outlet.id == Article.outlet_id)
+        .outerjoin(Classification, Classification.article_id == Article.id)
+        .outerjoin(ReviewItem, ReviewItem.article_id == Article.id)
+        .where(cond)
+        .order_by(Article.published_at.desc(), Article.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    keys = ("id", "title", "url", "published_at", "collected_at", "outlet", "relevance", "item_id", "status", "verdict")
+    return total, [dict(zip(keys, row, strict=True)) for row in session.execute(stmt)]
+
+
+def outlet_by_slug(session: Session, slug: str) -> Outlet | None:
+    """The outlet with this slug, if any."""
+    return session.execute(select(Outlet).where(Outlet.slug == slug)).scalar_one_or_none()

@@ -80,7 +80,7 @@ def test_docx_reads_as_an_administrative_report(sessions: sessionmaker[Session],
     assert header[1].startswith("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc")
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "BÁO CÁO" in text
-    assert "tuần 47/2026 (từ ngày 16/11/2026 đến ngày 22/11/2026)" in text
+    assert "tuần 47 (16/11–22/11/2026)" in text and "2026-W47" not in text
     assert "Báo An ninh Hải Phòng" in text  # city press without NQ71 coverage named
     summary = {r.cells[0].text: r.cells[1].text for r in doc.tables[1].rows}
     assert summary["Tin về NQ71 (nêu rõ + theo nhiệm vụ)"] == "10"
