@@ -71,6 +71,9 @@ def test_alerts_for_low_high_and_zero_volume_and_failing_feed(sessions: sessionm
     assert by_kind[("volume_low", "bao-hai-phong")].details["history"] == HISTORY
     assert by_kind[("feed_failing", "bao-hai-phong")].period == "2026-11-25"
     assert "Báo và Phát thanh" in by_kind[("volume_low", "bao-hai-phong")].message
+    zero = by_kind[("zero_items", "thcs-le-chan")].message
+    assert "không có tin nào trong tuần 47 (16/11–22/11/2026)" in zero and "no items" not in zero
+    assert "(giờ Việt Nam, UTC+07:00)" in by_kind[("feed_failing", "bao-hai-phong")].message
     # a second run the same day stores nothing new, although outlet/feed ids are NULL in half the rows
     with sessions() as s, s.begin():
         assert check_alerts(s, settings, now=NOW + timedelta(hours=3)) == []

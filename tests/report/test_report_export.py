@@ -115,7 +115,7 @@ def test_cli_report_weekly_table_and_files(sessions: sessionmaker[Session], sett
     out = tmp_path / "x" / "q4.xlsx"
     result = runner.invoke(main, ["report", "period", "--from", "01/10/2026", "--to", "2026-12-31", "--format", "xlsx", "--out", str(out)], env=env)
     assert result.exit_code == 0, result.output
-    assert load_workbook(out)[SHEET_SUMMARY]["B2"].value == "2026-10-01..2026-12-31"
+    assert load_workbook(out)[SHEET_SUMMARY]["B2"].value == "01/10–31/12/2026"  # the period as people write it
     result = runner.invoke(main, ["report", "weekly", "--week", "2026-47"], env=env)
     assert result.exit_code == 2 and "write it like 2026-W47" in result.output
     result = runner.invoke(main, ["report", "period", "--from", "2026-12-31", "--to", "2026-10-01"], env=env)
@@ -162,3 +162,20 @@ def test_csv_and_xlsx_cells_never_start_a_formula(sessions: sessionmaker[Session
     titles = [r[2] for r in wb[SHEET_FLAGGED].iter_rows(min_row=2, values_only=True)]
     assert titles and all(str(t).startswith("'=HYPERLINK(") for t in titles)
     assert not [v for v in values if isinstance(v, str) and v[:1] in {"=", "+", "-", "@", "\t", "\r"}]
+
+
+def test_chart_colours_step_by_whole_counts() -> None:
+    from report.charts import colour_scale, week_tick, weeks_text
+
+    cmap, norm, ticks = colour_scale(3)
+    assert ticks == [0, 1, 2, 3]
+    assert cmap(norm(1)) == cmap(norm(1.4)) != cmap(norm(2))  # one colour per count, no 1,5 shades
+    assert all(isinstance(t, int) for t in colour_scale(57)[2])
+    assert week_tick("2026-W48") == "Tuần 48\n23/11"
+    assert weeks_text(["2026-W41", "2026-W48"]) == "Tuần 41 (05/10–11/10/2026) – Tuần 48 (23/11–29/11/2026)"
+
+
+def test_figures_are_written_the_vietnamese_way() -> None:
+    from report.cells import vn_number
+
+    assert [vn_number(v) for v in (82.4, 1234, 1234.5, None, 0)] == ["82,4", "1.234", "1.234,5", "—", "0"]
