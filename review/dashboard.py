@@ -147,8 +147,6 @@ def article_list(request: Request, session: Session = Depends(db)) -> Response:
         "articles.html",
         {"user": user, "what": SET_LABELS[what], "outlet": outlet, "rows": rows, "total": total, "page": page,
          "pages": max(1, -(-total // PAGE_SIZE)), "page_link": page_link,
-         "span": readable(week) if same_week else readable(period), "dashboard_week": week.label if same_week else None,
-         "STATUS": {s.value: label for s, label in rv.STATUS_LABELS.items()},
-         "VERDICT": {v.value: label for v, label in rv.VERDICT_LABELS.items()}},
+         "span": readable(week) if same_week else readable(period), "dashboard_week": week.label if same_week else None},
     )
 
