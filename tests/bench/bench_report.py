@@ -30,10 +30,12 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from report.alerts import volume_alerts  # noqa: E402
 from report.charts import coverage_png  # noqa: E402
+from report.files import week_download  # noqa: E402
 from report.weekly import coverage  # noqa: E402
 from report.weeks import day_period, previous_week, weeks_ending  # noqa: E402
 from settings import Settings  # noqa: E402
 from store.db import make_engine, make_session_factory, upgrade  # noqa: E402
+from store.reports import articles_behind  # noqa: E402
 
 TZ = "Asia/Ho_Chi_Minh"
 KINDS = [("press", "city", 8), ("portal", "city", 40), ("agency", "city", 12), ("school", "city", 110), ("press", "national", 20), ("social", "city", 10)]
@@ -205,6 +207,10 @@ def bench(engine: Engine, args: argparse.Namespace) -> None:
             (f"period report {args.weeks} weeks", lambda: coverage(s, year, flagged_limit=1000)),
             ("alerts (9 weekly volumes)", lambda: volume_alerts(s, last, settings)),
             ("chart PNG, 8 weeks", lambda: coverage_png(s, 8, settings)),
+            ("dashboard XLSX of a week", lambda: week_download(s, settings, "xlsx", last.label)),
+            ("dashboard DOCX of a week", lambda: week_download(s, settings, "docx", last.label)),
+            ("articles behind: week's items", lambda: articles_behind(s, "items", last.start, last.end, None, 100, 0)),
+            ("articles behind: week's NQ71", lambda: articles_behind(s, "nq71", last.start, last.end, None, 100, 0)),
         ]
         for name, fn in cases:
             first, med, result = timed(fn, args.repeat)
