@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from report.cells import csv_text
+from report.weeks import tz_caption
 from review import core, labels
 from review.core import check_csrf, db, flash, need_user, state
 from review.users import (
@@ -363,7 +364,9 @@ def audit_csv(request: Request, session: Session = Depends(db)) -> Response:
         lo, hi = rv.day_bounds(start, end, state(request).tz)
     except rv.ReviewError as exc:
         return render(request, "audit.html", {"user": user, "error": str(exc), "start": start_raw[:10], "end": end_raw[:10]}, 400)
-    body = csv_text(rv.AUDIT_COLUMNS, rv.audit_events(session, lo, hi))  # cells made safe for spreadsheets
+    tz = state(request).tz
+    header = rv.audit_columns(tz_caption(tz.key))
+    body = csv_text(header, rv.audit_events(session, lo, hi, tz))  # cells made safe for spreadsheets
     name = f"nhat-ky-tham-dinh_{start.isoformat()}_{end.isoformat()}.csv"
     return Response(body, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import and_, case, column, exists, func, literal, literal_column, select, table, text
@@ -754,11 +754,19 @@ def claim_from_item(
 
 
 # --- audit export -----------------------------------------------------------------------------
-AUDIT_COLUMNS = ["event_id", "at_utc", "item_id", "article_url", "title", "user", "action", "before", "after", "note"]
+def _aware(moment: datetime) -> datetime:
+    """A stored instant with its zone (SQLite hands UTC back without one)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def audit_events(session: Session, start: datetime, end: datetime) -> Iterator[list[str]]:
-    """Audit rows for events in [start, end), oldest first, ready for a CSV writer."""
+def audit_columns(clock: str) -> list[str]:
+    """The audit CSV's Vietnamese header; `clock` names the time zone of the times ('giờ Việt Nam, UTC+07:00')."""
+    return ["Mã sự kiện", f"Thời điểm ({clock})", "Mã mục", "Địa chỉ bài", "Tiêu đề", "Người thực hiện", "Thao tác",
+            "Trước", "Sau", "Ghi chú"]
+
+
+def audit_events(session: Session, start: datetime, end: datetime, tz: tzinfo) -> Iterator[list[str]]:
+    """Audit rows for events in [start, end), oldest first, times on the city's clock, ready for a CSV writer."""
     stmt = (
         select(ReviewEvent, User.username, Article.url, Article.title)
         .join(ReviewItem, ReviewItem.id == ReviewEvent.review_item_id)
@@ -770,12 +778,12 @@ def audit_events(session: Session, start: datetime, end: datetime) -> Iterator[l
     for event, username, url, title in session.execute(stmt):
         yield [
             str(event.id),
-            event.at.isoformat(),
+            _aware(event.at).astimezone(tz).strftime("%d/%m/%Y %H:%M:%S"),
             str(event.review_item_id),
             url,
             title,
             username or "",
-            event.action,
+            ACTION_LABELS.get(event.action, event.action),
             json.dumps(event.before, ensure_ascii=False, sort_keys=True) if event.before else "",
             json.dumps(event.after, ensure_ascii=False, sort_keys=True) if event.after else "",
             event.note or "",

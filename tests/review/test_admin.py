@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,14 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from review.users import UserError, create_user
-from store.models import Feed, Role, User
+from store.models import Feed, ReviewEvent, Role, User
 from tests.review.support import PASSWORD, World, csrf_of, login, post_action, snapshot
 
 ROLES = {"reviewer": "thamdinh.lan", "supervisor": "giamsat.hoa", "admin": "quantri"}
 
 
 @pytest.mark.parametrize(("role", "allowed"), [("reviewer", False), ("supervisor", True), ("admin", True)])
-def test_audit_csv_for_a_period(client: TestClient, world: World, role: str, allowed: bool) -> None:
+def test_audit_csv_for_a_period(client: TestClient, world: World, sessions: sessionmaker[Session], role: str, allowed: bool) -> None:
     token = login(client, "thamdinh.lan")
     post_action(client, token, world.rumour_item, "take", 1)
     post_action(client, token, world.rumour_item, "verdict", 2, verdict="tin_sai_su_that", note="Có thật một phần: chỉ một trường tạm dừng 1 ngày do mất nước.")
@@ -31,8 +33,12 @@ def test_audit_csv_for_a_period(client: TestClient, world: World, role: str, all
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert rows[0][:3] == ["event_id", "at_utc", "item_id"]
-    assert [row[6] for row in rows[1:]] == ["take", "verdict"]
+    assert rows[0][:3] == ["Mã sự kiện", "Thời điểm (giờ Việt Nam, UTC+07:00)", "Mã mục"]
+    assert [row[6] for row in rows[1:]] == ["Nhận xử lý", "Kết luận"]
+    with sessions() as s:  # the time column is the stored instant on Hải Phòng's clock
+        at = s.scalars(select(ReviewEvent.at).order_by(ReviewEvent.id.desc()).limit(1)).one()
+    local = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert rows[2][1] == local.strftime("%d/%m/%Y %H:%M:%S")
     assert rows[2][5] == "thamdinh.lan" and "tin_sai_su_that" in rows[2][8] and "mất nước" in rows[2][9]
     assert rows[2][4] == "Hải Phòng dừng bữa ăn bán trú ở trường tiểu học công lập?"
     empty = client.get("/audit.csv?from=2001-01-01&to=2001-01-31")
