@@ -53,7 +53,7 @@ def articles_link(what: str, period: Period, outlet: str | None = None) -> str:
 def _bad_week(request: Request, user: Any, exc: PeriodError) -> Response:
     raw = (request.query_params.get("week") or "")[:20]
     message = f"Tuần {raw!r} không đúng: chọn tuần trên lịch hoặc viết như 2026-W48. / {exc}"
-    return render(request, "dashboard.html", {"user": user, "missing": False, "error": message, "week": raw}, 400)
+    return render(request, "dashboard.html", {"user": user, "error": message, "week": raw}, 400)
 
 
 @router.get("/dashboard")
@@ -68,7 +68,7 @@ def dashboard(request: Request, session: Session = Depends(db)) -> Response:
     return render(
         request,
         "dashboard.html",
-        {"user": user, "missing": False, "coverage": coverage, "columns": DASHBOARD_COLUMNS,
+        {"user": user, "coverage": coverage, "columns": DASHBOARD_COLUMNS,
          "linked": set(SET_LABELS), "alerts": recent_alerts(session, 20), "week": period.label,
          "week_name": readable(period), "before": before, "after": after, "readable": readable,
          "link": lambda what, outlet=None: articles_link(what, period, outlet), "files": FILE_LABELS,
