@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -50,6 +51,18 @@ def articles_link(what: str, period: Period, outlet: str | None = None) -> str:
     return "/articles?" + urlencode(params)
 
 
+def period_name(text: str) -> str:
+    """An alert's period as people read it: a week 'Tuần 47 (16/11–22/11/2026)', a day '25/11/2026'."""
+    try:
+        return readable(parse_week(text, "UTC"))  # only the calendar days matter here
+    except PeriodError:
+        pass
+    try:
+        return date.fromisoformat(text).strftime("%d/%m/%Y")
+    except ValueError:
+        return text
+
+
 def _bad_week(request: Request, user: Any, exc: PeriodError) -> Response:
     raw = (request.query_params.get("week") or "")[:20]
     message = f"Tuần {raw!r} không đúng: chọn tuần trên lịch hoặc viết như 2026-W48. / {exc}"
@@ -70,7 +83,7 @@ def dashboard(request: Request, session: Session = Depends(db)) -> Response:
         "dashboard.html",
         {"user": user, "coverage": coverage, "columns": DASHBOARD_COLUMNS,
          "linked": set(SET_LABELS), "alerts": recent_alerts(session, 20), "week": period.label,
-         "week_name": readable(period), "before": before, "after": after, "readable": readable,
+         "week_name": readable(period), "period_name": period_name, "before": before, "after": after, "readable": readable,
          "link": lambda what, outlet=None: articles_link(what, period, outlet), "files": FILE_LABELS,
          "chart_weeks": CHART_WEEKS},
     )

@@ -28,6 +28,7 @@ def test_dashboard_table_chart_and_alerts(client: TestClient, world: World, sess
     assert "Tổng quan Tuần 47 (16/11–22/11/2026)" in html
     assert "Báo và PT-TH Hải Phòng" in html and "Tin NQ71" in html
     assert "lỗi HTTP 503 liên tục 2 ngày" in html
+    assert "· 20/11/2026</span>" in html  # the alert's day as people write it, not 2026-11-20
     chart = client.get("/dashboard/chart.png")
     assert chart.status_code == 200 and chart.content.startswith(b"\x89PNG")
     bad = client.get("/dashboard?week=tuần-47")
