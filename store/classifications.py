@@ -215,4 +215,4 @@ def reviewer_verdicts(session: Session) -> list[tuple[Article, Verdict]]:
         .options(selectinload(Article.outlet))
         .order_by(Article.id)
     )
-    return [(a, Verdict(v)) for a, v in session.execute(stmt).tuples() if v is not None]
+    return [(a, Verdict(v)) for a, v in session.execute(stmt) if v is not None]

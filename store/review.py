@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 import unicodedata
@@ -15,12 +16,14 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from store.classifications import ClaimError, add_claim
+from store.corrections import labels_of
 from store.models import (
     Article,
     Claim,
     ClaimMatch,
     Classification,
     Feed,
+    LabelCorrection,
     Outlet,
     ReviewEvent,
     ReviewItem,
@@ -765,8 +768,7 @@ def audit_columns(clock: str) -> list[str]:
             "Trước", "Sau", "Ghi chú"]
 
 
-def audit_events(session: Session, start: datetime, end: datetime, tz: tzinfo) -> Iterator[list[str]]:
-    """Audit rows for events in [start, end), oldest first, times on the city's clock, ready for a CSV writer."""
+def _event_rows(session: Session, start: datetime, end: datetime) -> Iterator[tuple[datetime, list[str]]]:
     stmt = (
         select(ReviewEvent, User.username, Article.url, Article.title)
         .join(ReviewItem, ReviewItem.id == ReviewEvent.review_item_id)
@@ -776,18 +778,35 @@ def audit_events(session: Session, start: datetime, end: datetime, tz: tzinfo) -
         .order_by(ReviewEvent.at, ReviewEvent.id)
     )
     for event, username, url, title in session.execute(stmt):
-        yield [
-            str(event.id),
-            _aware(event.at).astimezone(tz).strftime("%d/%m/%Y %H:%M:%S"),
-            str(event.review_item_id),
-            url,
-            title,
-            username or "",
-            ACTION_LABELS.get(event.action, event.action),
-            json.dumps(event.before, ensure_ascii=False, sort_keys=True) if event.before else "",
-            json.dumps(event.after, ensure_ascii=False, sort_keys=True) if event.after else "",
-            event.note or "",
-        ]
+        yield event.at, [str(event.id), str(event.review_item_id), url, title, username or "",
+                         ACTION_LABELS.get(event.action, event.action), _json(event.before), _json(event.after),
+                         event.note or ""]
+
+
+def _correction_rows(session: Session, start: datetime, end: datetime) -> Iterator[tuple[datetime, list[str]]]:
+    """Reviewers' label corrections (any article, queued or not): id prefixed "nhãn-", item id when queued."""
+    stmt = (
+        select(LabelCorrection, User.username, Article.url, Article.title, ReviewItem.id)
+        .join(Article, Article.id == LabelCorrection.article_id)
+        .outerjoin(ReviewItem, ReviewItem.article_id == Article.id)
+        .outerjoin(User, User.id == LabelCorrection.user_id)
+        .where(LabelCorrection.at >= start, LabelCorrection.at < end)
+        .order_by(LabelCorrection.at, LabelCorrection.id)
+    )
+    for fix, username, url, title, item_id in session.execute(stmt):
+        yield fix.at, [f"nhãn-{fix.id}", str(item_id or ""), url, title, username or "", "Sửa nhãn phân loại",
+                       _json(fix.before), _json(labels_of(fix)), fix.note or ""]
+
+
+def _json(value: dict[str, Any] | None) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
+
+
+def audit_events(session: Session, start: datetime, end: datetime, tz: tzinfo) -> Iterator[list[str]]:
+    """Audit rows (review actions and label corrections) in [start, end), oldest first, on the city's clock."""
+    rows = heapq.merge(_event_rows(session, start, end), _correction_rows(session, start, end), key=lambda r: _aware(r[0]))
+    for at, (ident, *rest) in rows:
+        yield [ident, _aware(at).astimezone(tz).strftime("%d/%m/%Y %H:%M:%S"), *rest]
 
 
 # --- sources, claims, users -------------------------------------------------------------------

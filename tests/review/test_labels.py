@@ -158,3 +158,26 @@ def test_scheduled_retrain_counts_corrections(world: World, sessions: sessionmak
         assert article is not None
         add_correction(s, article, None, is_education=True, relevance=Relevance.none, themes=[], note=None)
         assert corrections_since(s, mark) == 1 and corrections_since(s, utcnow() + timedelta(seconds=5)) == 0
+
+
+def test_corrections_are_in_the_audit_csv_between_review_actions(client: TestClient, world: World, sessions: sessionmaker[Session]) -> None:
+    import csv
+    import io
+
+    from tests.review.support import post_action
+
+    token = login(client, "thamdinh.lan")
+    post_action(client, token, world.merger_item, "take", 1)
+    article_id = _article_of(sessions, world.merger_item)
+    client.post(f"/articles/{article_id}/labels", data={"csrf": token, "is_education": "1", "relevance": "task",
+                                                          "themes": ["7"], "note": "Sắp xếp mạng lưới đại học."})
+    unqueued = _unqueued_article(sessions, world)
+    client.post(f"/articles/{unqueued}/labels", data={"csrf": token, "is_education": "1", "relevance": "none"})
+    client.post("/logout", data={"csrf": token})
+    login(client, "giamsat.hoa")
+    rows = list(csv.reader(io.StringIO(client.get("/audit.csv?from=2020-01-01&to=2030-12-31").content.decode("utf-8-sig"))))
+    assert [row[6] for row in rows[1:]] == ["Nhận xử lý", "Sửa nhãn phân loại", "Sửa nhãn phân loại"]
+    queued, other = rows[2], rows[3]
+    assert queued[0].startswith("nhãn-") and queued[2] == str(world.merger_item) and queued[5] == "thamdinh.lan"
+    assert '"relevance": "task"' in queued[7] and '"themes": [7]' in queued[8] and queued[9] == "Sắp xếp mạng lưới đại học."
+    assert other[2] == "" and other[4] == UNQUEUED_TITLE and '"relevance": "none"' in other[8]
