@@ -136,7 +136,7 @@ def list_claims(session: Session, include_inactive: bool = False) -> list[tuple[
     stmt = select(Claim, n).order_by(Claim.id)
     if not include_inactive:
         stmt = stmt.where(Claim.active.is_(True))
-    return [(row[0], int(row[1] or 0)) for row in session.execute(stmt).tuples()]
+    return [(row[0], int(row[1] or 0)) for row in session.execute(stmt)]
 
 
 def add_claim(
