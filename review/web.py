@@ -190,11 +190,16 @@ def _item_page(
     )
 
 
-def _parse_item_id(raw: str) -> int:
+def _path_id(raw: str, what: str, missing: str) -> int:
+    """An id from the URL path; anything that is not one is a 404 naming what was asked for."""
     try:
-        return core.parse_int(raw, "Mã mục")
+        return core.parse_int(raw, what)
     except rv.ReviewError:
-        raise rv.NotFound(f"Không có mục thẩm định {raw[:20]!r}.") from None
+        raise rv.NotFound(f"{missing} {raw[:20]!r}.") from None
+
+
+def _parse_item_id(raw: str) -> int:
+    return _path_id(raw, "Mã mục", "Không có mục thẩm định")
 
 
 @router.get("/items/{item_id}")
@@ -307,10 +312,7 @@ def _article_page(
 
 
 def _parse_article_id(raw: str) -> int:
-    try:
-        return core.parse_int(raw, "Mã bài")
-    except rv.ReviewError:
-        raise rv.NotFound(f"Không có bài {raw[:20]!r}.") from None
+    return _path_id(raw, "Mã bài", "Không có bài")
 
 
 @router.get("/articles/{article_id}")
