@@ -103,7 +103,7 @@ class ItemOut(BaseModel):
 class Action(BaseModel):
     """One action on an item; ``version`` is the version you last saw (a stale one answers 409)."""
 
-    action: Literal["take", "assign", "escalate", "verdict", "reopen", "claim"]
+    action: Literal["take", "assign", "escalate", "verdict", "reopen", "claim", "note"]
     version: int = Field(ge=1)
     note: str | None = Field(default=None, max_length=rv.MAX_NOTE)
     verdict: Verdict | None = None
@@ -200,15 +200,19 @@ def act(
     x_csrf_token: str | None = Header(default=None, alias=CSRF_HEADER),
     session: Session = Depends(db),
 ) -> ActionResult:
-    """Take, assign, escalate, verdict, reopen or claim; send the X-CSRF-Token header from /api/me."""
+    """Take, assign, escalate, verdict, reopen, claim or note; send the X-CSRF-Token header from /api/me."""
     user = need_user(request, session)
     check_csrf(request, x_csrf_token)
     from review.web import DONE, recheck_claim, run_action
 
     fields = {k: str(v.value if hasattr(v, "value") else v) for k, v in body.model_dump().items() if v is not None}
-    with core.transaction(session):
-        result = run_action(session, user, item_id, body.action, fields)
-        claim_id = result.id if body.action == "claim" else None
+    try:
+        with core.transaction(session):
+            result = run_action(session, user, item_id, body.action, fields)
+            claim_id = result.id if body.action == "claim" else None
+    except rv.AlreadyDone as done:  # already so: not an error
+        session.rollback()
+        return ActionResult(ok=True, message=str(done), item=item_out(session, item_id))
     state(request).counts.clear()
     message = DONE.get(body.action, "")
     if claim_id is not None:

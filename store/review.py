@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, column, exists, func, literal, literal_column, select, table, text
@@ -52,6 +52,7 @@ ACTION_LABELS: dict[str, str] = {
     "verdict": "Kết luận",
     "reopen": "Mở lại",
     "add_claim": "Thêm vào kho tin sai",
+    "note": "Ghi chú",
 }
 THEME_LABELS: dict[int, str] = {
     1: "Nhận thức, lãnh đạo, truyền thông",
@@ -68,6 +69,9 @@ RISK_BANDS: dict[str, tuple[float, float]] = {"low": (0.0, 0.4), "medium": (0.4,
 RISK_LABELS: dict[str, str] = {"low": "Thấp", "medium": "Trung bình", "high": "Cao"}
 ROLE_RANK: dict[Role, int] = {Role.reviewer: 1, Role.supervisor: 2, Role.admin: 3}
 NOTE_REQUIRED = {Verdict.tin_gia, Verdict.tin_sai_su_that}
+HIGH_RISK_NOTE = 0.8  # closing an item this risky as "Không liên quan" needs a note saying why
+REOPEN_OWN_HOURS = 24  # a reviewer may reopen their own verdict this long after giving it
+OPEN_STATUSES = (ReviewStatus.new, ReviewStatus.in_progress, ReviewStatus.escalated)  # the work still to do
 FALSE_VERDICTS = NOTE_REQUIRED
 MAX_NOTE = 2000
 MAX_CLAIM = 2000
@@ -95,6 +99,12 @@ class Forbidden(ReviewError):
     """The user's role does not allow this."""
 
     status_code = 403
+
+
+class AlreadyDone(ReviewError):
+    """What the user asked for is already so (not an error: the page says it as information)."""
+
+    status_code = 200
 
 
 class ConflictError(ReviewError):
@@ -617,8 +627,8 @@ def take(session: Session, item_id: int, user: User, expected_version: int | Non
     item = _load_for_action(session, item_id, user, expected_version)
     if item.status == ReviewStatus.resolved:
         raise ReviewError("Mục đã xử lý xong; giám sát viên cần mở lại trước khi nhận.")
-    if item.assignee_id == user.id and item.status == ReviewStatus.in_progress:
-        raise ReviewError("Bạn đang xử lý mục này rồi.")
+    if item.assignee_id == user.id and item.status != ReviewStatus.new:
+        raise AlreadyDone("Mục này đã giao cho bạn; bạn có thể ghi chú hoặc kết luận ngay.")
     _may_work_on(user, item)
     before = _snapshot(session, item)
     item.assignee_id = user.id
@@ -677,9 +687,14 @@ def parse_verdict(raw: str | None) -> Verdict:
 def give_verdict(
     session: Session, item_id: int, user: User, verdict: Verdict, note: str | None, expected_version: int | None
 ) -> ReviewItem:
-    """Decide the item; a false or distorted verdict needs a note saying why."""
+    """Decide the item; a false or distorted verdict, or dismissing a high-risk item, needs a note saying why."""
     cleaned = clean_text(note, "Ghi chú", MAX_NOTE, required=verdict in NOTE_REQUIRED)
     item = _load_for_action(session, item_id, user, expected_version)
+    if verdict == Verdict.khong_lien_quan and cleaned is None and (item.risk_score or 0.0) >= HIGH_RISK_NOTE:
+        raise ReviewError(
+            f"Mục có rủi ro {item.risk_score:.0%} (từ {HIGH_RISK_NOTE:.0%} trở lên): ghi chú vì sao Không liên quan. "
+            "/ A note is required to dismiss a high-risk item."
+        )
     if item.status == ReviewStatus.resolved:
         raise ReviewError("Mục đã có kết luận; giám sát viên cần mở lại nếu muốn đổi.")
     _may_work_on(user, item)
@@ -695,19 +710,56 @@ def give_verdict(
     return item
 
 
+def own_recent_verdict(session: Session, item: ReviewItem, user: User, now: datetime | None = None) -> bool:
+    """True if the item's standing verdict was given by ``user`` less than REOPEN_OWN_HOURS ago."""
+    if item.status != ReviewStatus.resolved:
+        return False
+    last = session.execute(
+        select(ReviewEvent.user_id, ReviewEvent.at)
+        .where(ReviewEvent.review_item_id == item.id, ReviewEvent.action == "verdict")
+        .order_by(ReviewEvent.id.desc())
+        .limit(1)
+    ).first()
+    if last is None or last[0] != user.id:
+        return False
+    at = last[1] if last[1].tzinfo is not None else last[1].replace(tzinfo=UTC)  # SQLite returns naive UTC
+    return (now or utcnow()) - at < timedelta(hours=REOPEN_OWN_HOURS)
+
+
+def may_reopen(session: Session, item: ReviewItem, user: User) -> bool:
+    """Supervisors reopen any closed item; a reviewer only their own verdict within a day."""
+    if item.status not in (ReviewStatus.resolved, ReviewStatus.escalated):
+        return False
+    return has_role(user, Role.supervisor) or own_recent_verdict(session, item, user)
+
+
 def reopen(session: Session, item_id: int, user: User, note: str | None, expected_version: int | None) -> ReviewItem:
-    """A supervisor reopens a resolved or escalated item (verdict cleared, history kept)."""
-    require_role(user, Role.supervisor)
+    """Reopen a resolved or escalated item (verdict cleared, history kept): supervisors, or the author of a fresh verdict."""
     cleaned = clean_text(note, "Lý do mở lại", MAX_NOTE)
     item = _load_for_action(session, item_id, user, expected_version)
     if item.status not in (ReviewStatus.resolved, ReviewStatus.escalated):
         raise ReviewError("Chỉ mở lại được mục đã xử lý hoặc đã chuyển Sở GD&ĐT.")
+    if not may_reopen(session, item, user):
+        raise Forbidden(
+            f"Chỉ giám sát viên, hoặc chính người kết luận trong vòng {REOPEN_OWN_HOURS} giờ, được mở lại mục này."
+        )
     before = _snapshot(session, item)
     item.status = ReviewStatus.in_progress
     item.verdict = None
     item.resolved_at = None
     _commit_change(session, item, user, "reopen", before, cleaned)
     return item
+
+
+def add_note(session: Session, item_id: int, user: User, note: str | None) -> ReviewEvent:
+    """A note on the item without a verdict: audited as a ReviewEvent, the item itself unchanged (no version bump)."""
+    cleaned = clean_text(note, "Ghi chú", MAX_NOTE, required=True)
+    item = _load_for_action(session, item_id, user, None)  # a note changes nothing, so it never conflicts
+    snap = _snapshot(session, item)
+    event = ReviewEvent(review_item_id=item.id, user_id=user.id, at=utcnow(), action="note", before=snap, after=snap, note=cleaned)
+    session.add(event)
+    session.flush()
+    return event
 
 
 def clean_url(raw: str | None) -> str | None:
@@ -841,7 +893,7 @@ def list_users(session: Session) -> list[User]:
 
 def day_bounds(start: date, end: date, tz: Any) -> tuple[datetime, datetime]:
     """[start 00:00, end+1 00:00) in the city's time zone, as aware datetimes."""
-    from datetime import time, timedelta
+    from datetime import time
 
     if end < start:
         raise ReviewError("Ngày kết thúc phải sau hoặc bằng ngày bắt đầu.")
