@@ -177,7 +177,7 @@ def item_out(session: Session, item_id: int) -> ItemOut:
         published_at=d.article.published_at,
         text=d.article.text,
         risk=d.classification.risk_score if d.classification else None,
-        reasons=d.reasons,
+        reasons=[r.raw for r in d.reasons],
         highlights=highlights,
         claims=[ClaimMatchOut(claim_id=c.claim.id, text=c.claim.text, verdict=c.claim.verdict, similarity=c.similarity, level=c.level) for c in d.claims],
         story=[StoryOut(article_id=m.article.id, title=m.article.title, url=m.article.url, outlet=m.outlet, published_at=m.article.published_at, is_copy=m.copy) for m in d.story],

@@ -137,6 +137,7 @@ def create_app(settings: Settings, warm: bool = False) -> FastAPI:
         serializer=URLSafeTimedSerializer(key, salt="nq71-session"),
         tz=ZoneInfo(settings.timezone),
         counts=core.CountCache(settings.queue_count_seconds),
+        reach=core.reach_factors(),
     )
     app.state.engine = engine
     templates = Jinja2Templates(directory=str(HERE / "templates"))

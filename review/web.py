@@ -142,7 +142,7 @@ def home() -> Response:
 def queue(request: Request, session: Session = Depends(db)) -> Response:
     user = need_user(request, session)
     params = dict(request.query_params)
-    f, errors, kept = core.parse_filters(session, params, user, state(request).tz)
+    f, errors, kept = core.parse_filters(session, params, user, state(request).tz, default_open=True)
     counts = state(request).counts
     try:
         page = rv.queue_page(session, f, counts.get(session, f))
@@ -170,6 +170,7 @@ def queue(request: Request, session: Session = Depends(db)) -> Response:
             "link": link,
             "outlets": core.outlets_for_filter(session),
             "users": rv.list_users(session),
+            "reach": state(request).reach,
         },
         400 if errors else 200,
     )
@@ -180,7 +181,7 @@ def _item_page(
     request: Request, session: Session, user: User, item_id: int, error: str | None = None,
     form: dict[str, str] | None = None, status_code: int = 200,
 ) -> HTMLResponse:
-    detail = rv.item_detail(session, item_id)
+    detail = rv.item_detail(session, item_id, user)
     return render(
         request,
         "item.html",
