@@ -436,9 +436,9 @@ def _story_spread(session: Session, articles: list[tuple[int, int | None, int | 
     if clusters:
         outlets = {c: int(n) for c, n in session.execute(
             select(Article.cluster_id, func.count(func.distinct(Article.outlet_id)))
-            .where(Article.cluster_id.in_(clusters)).group_by(Article.cluster_id))}
+            .where(Article.cluster_id.in_(clusters)).group_by(Article.cluster_id)) if c is not None}
     copies = {root: int(n) for root, n in session.execute(
-        select(Article.copy_of_id, func.count()).where(Article.copy_of_id.in_(roots)).group_by(Article.copy_of_id))}
+        select(Article.copy_of_id, func.count()).where(Article.copy_of_id.in_(roots)).group_by(Article.copy_of_id)) if root is not None}
     # the copy group is the original and its copies; "other copies" leaves this article out
     return {
         a: (max(1, outlets.get(c, 1) if c is not None else 1), copies.get(copy_of or a, 0))
