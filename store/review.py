@@ -127,6 +127,8 @@ def require_role(user: User, role: Role) -> None:
 def clean_text(value: str | None, what: str, max_len: int, required: bool = False) -> str | None:
     """NFC-normalise and trim free text; refuse too long, or empty when required."""
     cleaned = unicodedata.normalize("NFC", value or "").strip()
+    if "\x00" in cleaned:  # PostgreSQL refuses NUL in text: say so instead of failing on the write
+        raise ReviewError(f"{what} chứa ký tự NUL không hợp lệ. / {what}: NUL characters are not allowed.")
     if len(cleaned) > max_len:
         raise ReviewError(f"{what} quá dài ({len(cleaned)} ký tự); tối đa {max_len} ký tự.")
     if not cleaned:
