@@ -582,7 +582,7 @@ def serve(app: App, host: str | None, port: int | None, workers: int) -> None:
     settings = app.settings.replace(**({"host": host} if host else {}), **({"port": port} if port else {}))
     click.echo(f"Hàng đợi thẩm định: http://{settings.host}:{settings.port}/  ({workers} worker(s); Ctrl+C để dừng)")
     if workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+        uvicorn.run(create_app(settings, warm=True), host=settings.host, port=settings.port, log_level=settings.log_level.lower())
         return
     # several processes: each builds its own app (engine, pool) from the same NQ71_* environment
     uvicorn.run("review.app:app_from_environment", factory=True, workers=workers, host=settings.host, port=settings.port,

@@ -36,18 +36,32 @@ DATED_WEIGHT = 0.25
 CLAIM_MIN_EDUCATION = 0.2
 PLAIN_SHARE = 0.85  # share of syllables typed without diacritics above which the text reads as informal
 
-# Vietnamese labels reviewers read, one per reason code.
+# Vietnamese labels reviewers read, one per reason code (the codes never change; the words may).
 LABELS = {
     "claim_match": "Lặp lại một tin sai đã được xác minh",
     "claim_refuted": "Bác bỏ một tin sai đã được xác minh",
-    "shouting": "Viết hoa toàn bộ, nhiều dấu chấm than",
+    "shouting": "Viết hoa toàn bộ hoặc nhiều dấu chấm than",
     "unsourced_policy": "Nêu chính sách (học phí, cấm, phạt, hạn chót, sáp nhập, giải thể) mà không nêu nguồn chính thức",
-    "source_kind": "Nguồn không rõ hoặc trang mạng xã hội",
-    "official_outlet": "Đăng trên cổng thông tin/cơ quan chính thức",
-    "dated_report": "Tin nêu rõ thời điểm sự việc (ngày, buổi)",
+    "source_kind": "Đăng trên {kind}, không phải kênh chính thức",
+    "source_unknown": "Không rõ ai đăng tin này",
+    "official_outlet": "Đăng trên kênh chính thức (cổng thông tin, cơ quan nhà nước, trường học)",
+    "dated_report": "Tin nêu rõ ngày, buổi xảy ra sự việc (dễ kiểm chứng)",
     "informal": "Văn phong mạng xã hội, viết tắt, thiếu dấu",
-    "learned": "Mô hình học từ kết luận của người thẩm định đánh giá giống tin sai",
+    "learned": "Giống những tin người thẩm định đã kết luận là sai",
 }
+MATCH_LEVELS = {"auto": "khớp chắc chắn", "suggest": "gợi ý, cần xem lại"}
+
+
+def claim_label(base: str, claim_id: int, level: str) -> str:
+    """'… (kho tin sai #12, khớp chắc chắn)': the registry entry and how sure the match is, in words."""
+    return f"{base} (kho tin sai #{claim_id}, {MATCH_LEVELS.get(level, level)})"
+
+
+def source_label(kind_key: str, kind_label: str) -> str:
+    """The source-kind reason in a plain sentence ("Đăng trên trang mạng xã hội, không phải kênh chính thức")."""
+    if kind_key == "unknown":
+        return LABELS["source_unknown"]
+    return LABELS["source_kind"].format(kind=kind_label[:1].lower() + kind_label[1:])
 
 
 @dataclass
@@ -332,12 +346,12 @@ class Classifier:
             reasons.append(_reason("debunk", self.debunk.label, -self.debunk.weight, debunk.to_dict()))
             if matches:  # the claim it refutes, shown to reviewers; refuting a rumour adds no risk
                 best = matches[0]
-                label = LABELS["claim_refuted"] + f" (#{best.claim_id}, {best.level})"
+                label = claim_label(LABELS["claim_refuted"], best.claim_id, best.level)
                 reasons.append(_reason("claim_refuted", label, 0.0, best.evidence.to_dict()))
         elif matches:
             best = matches[0]
             w = min(0.9, best.similarity) if best.level == "auto" else 0.6 * best.similarity
-            label = LABELS["claim_match"] + f" (#{best.claim_id}, {best.level})"
+            label = claim_label(LABELS["claim_match"], best.claim_id, best.level)
             reasons.append(_reason("claim_match", label, w, best.evidence.to_dict()))
         for code, sig in self.lex.signals.items():
             hits = a.ns(f"risk.{code}")
@@ -365,7 +379,7 @@ class Classifier:
         kind = self.lex.sources.get(kind_key)
         source_ev = {"text": item.outlet or (item.outlet_kind or "không rõ"), "start": 0, "end": 0, "field": "source"}
         if kind and kind.risk > 0:
-            reasons.append(_reason("source_kind", f"{LABELS['source_kind']}: {kind.label}", kind.risk, source_ev))
+            reasons.append(_reason("source_kind", source_label(kind_key, kind.label), kind.risk, source_ev))
         if bucket == "official":
             reasons.append(_reason("official_outlet", LABELS["official_outlet"], -OFFICIAL_OUTLET_WEIGHT, source_ev))
         learned = self.learned_strength * p["risk"]

@@ -103,7 +103,7 @@ class ItemOut(BaseModel):
 class Action(BaseModel):
     """One action on an item; ``version`` is the version you last saw (a stale one answers 409)."""
 
-    action: Literal["take", "assign", "escalate", "verdict", "reopen", "claim"]
+    action: Literal["take", "assign", "escalate", "verdict", "reopen", "claim", "note"]
     version: int = Field(ge=1)
     note: str | None = Field(default=None, max_length=rv.MAX_NOTE)
     verdict: Verdict | None = None
@@ -177,7 +177,7 @@ def item_out(session: Session, item_id: int) -> ItemOut:
         published_at=d.article.published_at,
         text=d.article.text,
         risk=d.classification.risk_score if d.classification else None,
-        reasons=d.reasons,
+        reasons=[r.raw for r in d.reasons],
         highlights=highlights,
         claims=[ClaimMatchOut(claim_id=c.claim.id, text=c.claim.text, verdict=c.claim.verdict, similarity=c.similarity, level=c.level) for c in d.claims],
         story=[StoryOut(article_id=m.article.id, title=m.article.title, url=m.article.url, outlet=m.outlet, published_at=m.article.published_at, is_copy=m.copy) for m in d.story],
@@ -200,15 +200,19 @@ def act(
     x_csrf_token: str | None = Header(default=None, alias=CSRF_HEADER),
     session: Session = Depends(db),
 ) -> ActionResult:
-    """Take, assign, escalate, verdict, reopen or claim; send the X-CSRF-Token header from /api/me."""
+    """Take, assign, escalate, verdict, reopen, claim or note; send the X-CSRF-Token header from /api/me."""
     user = need_user(request, session)
     check_csrf(request, x_csrf_token)
     from review.web import DONE, recheck_claim, run_action
 
     fields = {k: str(v.value if hasattr(v, "value") else v) for k, v in body.model_dump().items() if v is not None}
-    with core.transaction(session):
-        result = run_action(session, user, item_id, body.action, fields)
-        claim_id = result.id if body.action == "claim" else None
+    try:
+        with core.transaction(session):
+            result = run_action(session, user, item_id, body.action, fields)
+            claim_id = result.id if body.action == "claim" else None
+    except rv.AlreadyDone as done:  # already so: not an error
+        session.rollback()
+        return ActionResult(ok=True, message=str(done), item=item_out(session, item_id))
     state(request).counts.clear()
     message = DONE.get(body.action, "")
     if claim_id is not None:

@@ -6,9 +6,10 @@ import hmac
 import secrets
 import threading
 import time
+import tomllib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -81,6 +82,18 @@ class AppState:
     serializer: URLSafeTimedSerializer
     tz: ZoneInfo
     counts: CountCache
+    reach: dict[str, float] = field(default_factory=dict)  # outlet tier → reach factor of the priority
+
+
+def reach_factors() -> dict[str, float]:
+    """The priority's reach factor per outlet tier, as the classifier reads it (config/lexicon/sources.toml [reach])."""
+    from classify.lexicon import DEFAULT_DIR
+
+    try:
+        with open(DEFAULT_DIR / "sources.toml", "rb") as fh:
+            return {str(k): float(v) for k, v in tomllib.load(fh).get("reach", {}).items()}
+    except (OSError, tomllib.TOMLDecodeError, TypeError, ValueError):
+        return {}
 
 
 def state(request: Request) -> AppState:
@@ -243,9 +256,11 @@ def local_midnight(day: date, tz: ZoneInfo) -> datetime:
 
 
 def parse_filters(
-    session: Session, params: Mapping[str, str], user: User, tz: ZoneInfo
+    session: Session, params: Mapping[str, str], user: User, tz: ZoneInfo, default_open: bool = False
 ) -> tuple[QueueFilter, list[str], dict[str, str]]:
-    """Queue filters from query parameters; bad values are dropped with a message each."""
+    """Queue filters from query parameters; bad values are dropped with a message each.
+
+    ``status=all`` shows every status; with ``default_open`` no status means the work still to do."""
     f = QueueFilter()
     errors: list[str] = []
     kept: dict[str, str] = {}
@@ -264,6 +279,8 @@ def parse_filters(
             errors.append(str(exc))
 
     def status(raw: str) -> None:
+        if raw == "all":
+            return
         try:
             f.status = ReviewStatus(raw)
         except ValueError:
@@ -312,6 +329,7 @@ def parse_filters(
     for key, fn in (("status", status), ("outlet", outlet), ("theme", theme), ("risk", risk), ("from", date_from),
                     ("to", date_to), ("assignee", assignee), ("q", query), ("page", page)):
         attempt(key, fn)
+    f.open_only = default_open and f.status is None and kept.get("status") != "all"
     if get("mine") in {"1", "on", "true"}:
         f.assignee_id, f.unassigned = user.id, False
         kept["mine"] = "1"

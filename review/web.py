@@ -143,7 +143,7 @@ def home() -> Response:
 def queue(request: Request, session: Session = Depends(db)) -> Response:
     user = need_user(request, session)
     params = dict(request.query_params)
-    f, errors, kept = core.parse_filters(session, params, user, state(request).tz)
+    f, errors, kept = core.parse_filters(session, params, user, state(request).tz, default_open=True)
     counts = state(request).counts
     try:
         page = rv.queue_page(session, f, counts.get(session, f))
@@ -171,6 +171,7 @@ def queue(request: Request, session: Session = Depends(db)) -> Response:
             "link": link,
             "outlets": core.outlets_for_filter(session),
             "users": rv.list_users(session),
+            "reach": state(request).reach,
         },
         400 if errors else 200,
     )
@@ -181,7 +182,7 @@ def _item_page(
     request: Request, session: Session, user: User, item_id: int, error: str | None = None,
     form: dict[str, str] | None = None, status_code: int = 200,
 ) -> HTMLResponse:
-    detail = rv.item_detail(session, item_id)
+    detail = rv.item_detail(session, item_id, user)
     return render(
         request,
         "item.html",
@@ -208,18 +209,21 @@ def item_page(item_id: str, request: Request, session: Session = Depends(db)) ->
     return _item_page(request, session, user, _parse_item_id(item_id))
 
 
-ACTIONS = {"take", "assign", "escalate", "verdict", "reopen", "claim"}
+ACTIONS = {"take", "assign", "escalate", "verdict", "reopen", "claim", "note"}
 DONE = {
     "take": "Bạn đã nhận xử lý mục này.",
     "assign": "Đã giao việc.",
     "escalate": "Đã chuyển Sở GD&ĐT.",
     "verdict": "Đã lưu kết luận.",
     "reopen": "Đã mở lại mục.",
+    "note": "Đã lưu ghi chú.",
 }
 
 
 def run_action(session: Session, user: User, item_id: int, action: str, fields: dict[str, str]) -> Any:
     """Do one action on an item; ReviewError carries the message when it cannot be done."""
+    if action == "note":  # a note changes nothing on the item: no version to check
+        return rv.add_note(session, item_id, user, fields.get("note"))
     version = core.parse_int(fields.get("version"), "Phiên bản", minimum=1) if fields.get("version") else None
     if version is None:
         raise rv.ReviewError("Thiếu phiên bản của mục (tải lại trang rồi thử lại).")
@@ -254,7 +258,7 @@ def recheck_claim(request: Request, claim_id: int) -> str:
         return "Chưa đối chiếu lại được các bài cũ (thiếu mô-đun đối chiếu)."
     try:
         with state(request).sessions() as session, session.begin():
-            classifier = jobs.load_classifier(session, settings)
+            classifier = jobs.cached_classifier(session, settings)  # loaded at app start (review.app.preload)
             result = jobs.recheck_claim(session, classifier, claim_id, settings)
     except Exception:  # the claim is stored; a failed recheck must not look like a failed action
         log.exception("recheck of claim %s failed", claim_id)
@@ -285,6 +289,10 @@ def _item_action_sync(request: Request, raw_id: str, action: str, fields: dict[s
             state(request).counts.clear()
         except rv.NotFound:
             raise
+        except rv.AlreadyDone as done:  # already so: said as information, not as an error
+            session.rollback()
+            flash(request, str(done))
+            return redirect(f"/items/{item_id}")
         except rv.ReviewError as exc:
             session.rollback()
             kept = {k: v for k, v in fields.items() if k not in {"csrf", "version"}}

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import and_, case, column, exists, func, literal, literal_column, select, table, text
@@ -55,6 +55,7 @@ ACTION_LABELS: dict[str, str] = {
     "verdict": "Kết luận",
     "reopen": "Mở lại",
     "add_claim": "Thêm vào kho tin sai",
+    "note": "Ghi chú",
 }
 THEME_LABELS: dict[int, str] = {
     1: "Nhận thức, lãnh đạo, truyền thông",
@@ -71,6 +72,9 @@ RISK_BANDS: dict[str, tuple[float, float]] = {"low": (0.0, 0.4), "medium": (0.4,
 RISK_LABELS: dict[str, str] = {"low": "Thấp", "medium": "Trung bình", "high": "Cao"}
 ROLE_RANK: dict[Role, int] = {Role.reviewer: 1, Role.supervisor: 2, Role.admin: 3}
 NOTE_REQUIRED = {Verdict.tin_gia, Verdict.tin_sai_su_that}
+HIGH_RISK_NOTE = 0.8  # closing an item this risky as "Không liên quan" needs a note saying why
+REOPEN_OWN_HOURS = 24  # a reviewer may reopen their own verdict this long after giving it
+OPEN_STATUSES = (ReviewStatus.new, ReviewStatus.in_progress, ReviewStatus.escalated)  # the work still to do
 FALSE_VERDICTS = NOTE_REQUIRED
 MAX_NOTE = 2000
 MAX_CLAIM = 2000
@@ -100,6 +104,12 @@ class Forbidden(ReviewError):
     status_code = 403
 
 
+class AlreadyDone(ReviewError):
+    """What the user asked for is already so (not an error: the page says it as information)."""
+
+    status_code = 200
+
+
 class ConflictError(ReviewError):
     """Someone else changed the item since the user loaded it (optimistic lock)."""
 
@@ -120,6 +130,8 @@ def require_role(user: User, role: Role) -> None:
 def clean_text(value: str | None, what: str, max_len: int, required: bool = False) -> str | None:
     """NFC-normalise and trim free text; refuse too long, or empty when required."""
     cleaned = unicodedata.normalize("NFC", value or "").strip()
+    if "\x00" in cleaned:  # PostgreSQL refuses NUL in text: say so instead of failing on the write
+        raise ReviewError(f"{what} chứa ký tự NUL không hợp lệ. / {what}: NUL characters are not allowed.")
     if len(cleaned) > max_len:
         raise ReviewError(f"{what} quá dài ({len(cleaned)} ký tự); tối đa {max_len} ký tự.")
     if not cleaned:
@@ -135,6 +147,7 @@ class QueueFilter:
     """What the reviewer asked the queue to show."""
 
     status: ReviewStatus | None = None
+    open_only: bool = False  # without a status: only OPEN_STATUSES (the work still to do)
     outlet_id: int | None = None
     theme: int | None = None
     risk: str | None = None  # key of RISK_BANDS
@@ -163,6 +176,10 @@ class QueueRow:
     risk: float | None
     themes: list[int]
     assignee: str | None
+    tier: str = "city"
+    outlets: int = 1  # outlets carrying the story (its cluster)
+    copies: int = 0  # other copies of the same text
+    top_reason: str | None = None
 
 
 @dataclass
@@ -295,6 +312,8 @@ def _filtered(session: Session, stmt: Any, f: QueueFilter, with_status: bool) ->
     """Apply the filters on review_item alone (outlet, date, risk and theme are trigger-kept copies there)."""
     if with_status and f.status is not None:
         stmt = stmt.where(ReviewItem.status == f.status)
+    elif with_status and f.open_only:
+        stmt = stmt.where(ReviewItem.status.in_(OPEN_STATUSES))
     if f.outlet_id is not None:
         stmt = stmt.where(ReviewItem.outlet_id == f.outlet_id)
     if f.published_from is not None:
@@ -333,7 +352,8 @@ def status_counts(session: Session, f: QueueFilter) -> tuple[dict[ReviewStatus, 
 def queue_page(session: Session, f: QueueFilter, known_counts: tuple[dict[ReviewStatus, int], bool] | None = None) -> QueuePage:
     """One page of the queue, highest priority first, with the counts per status (given, or counted now)."""
     counts, capped = known_counts if known_counts is not None else status_counts(session, f)
-    total = counts[f.status] if f.status is not None else sum(counts.values())
+    shown = [f.status] if f.status is not None else OPEN_STATUSES if f.open_only else list(counts)
+    total = sum(counts[s] for s in shown)
     pages = max(1, -(-total // f.per_page))
     page = min(max(1, f.page), pages)
     ids_stmt = _filtered(session, select(ReviewItem.id).select_from(ReviewItem), f, with_status=True)
@@ -363,6 +383,11 @@ def queue_page(session: Session, f: QueueFilter, known_counts: tuple[dict[Review
                 Classification.risk_score,
                 Classification.theme_mask,
                 assignee.username,
+                Outlet.tier,
+                Article.id,
+                Article.cluster_id,
+                Article.copy_of_id,
+                Classification.reasons,
             )
             .join(Article, Article.id == ReviewItem.article_id)
             .join(Outlet, Outlet.id == Article.outlet_id)
@@ -371,9 +396,11 @@ def queue_page(session: Session, f: QueueFilter, known_counts: tuple[dict[Review
             .where(ReviewItem.id.in_(ids))
         )
         by_id: dict[int, Any] = {r[0]: r for r in session.execute(detail)}
+        spread = _story_spread(session, [(r[13], r[14], r[15]) for r in by_id.values()])
         for item_id in ids:
             r = by_id[item_id]
             mask = int(r[10] or 0)
+            outlets, copies = spread.get(r[13], (1, 0))
             rows.append(
                 QueueRow(
                     id=r[0],
@@ -388,27 +415,82 @@ def queue_page(session: Session, f: QueueFilter, known_counts: tuple[dict[Review
                     risk=float(r[9]) if r[9] is not None else None,
                     themes=[n for n in range(1, 9) if mask & (1 << (n - 1))],
                     assignee=r[11],
+                    tier=r[12].value if r[12] is not None else "unknown",
+                    outlets=outlets,
+                    copies=copies,
+                    top_reason=top_reason(r[16]),
                 )
             )
     return QueuePage(rows=rows, counts=counts, total=total, page=page, pages=pages, per_page=f.per_page, capped=capped)
 
 
+def top_reason(reasons: Any) -> str | None:
+    """The label of the reason that raises the risk most, in the reviewers' words."""
+    raised = [r for r in reasons or [] if isinstance(r, dict) and isinstance(r.get("weight"), (int, float)) and r["weight"] > 0]
+    if not raised:
+        return None
+    best = max(raised, key=lambda r: float(r["weight"]))
+    return str(best.get("label") or best.get("code") or "")
+
+
+def _story_spread(session: Session, articles: list[tuple[int, int | None, int | None]]) -> dict[int, tuple[int, int]]:
+    """(outlets carrying the story, other copies of the text) per article id: two grouped queries for the whole page."""
+    clusters = {c for _, c, _ in articles if c is not None}
+    roots = {copy_of or a for a, _, copy_of in articles}
+    outlets: dict[int, int] = {}
+    if clusters:
+        outlets = {c: int(n) for c, n in session.execute(
+            select(Article.cluster_id, func.count(func.distinct(Article.outlet_id)))
+            .where(Article.cluster_id.in_(clusters)).group_by(Article.cluster_id)) if c is not None}
+    copies = {root: int(n) for root, n in session.execute(
+        select(Article.copy_of_id, func.count()).where(Article.copy_of_id.in_(roots)).group_by(Article.copy_of_id)) if root is not None}
+    # the copy group is the original and its copies; "other copies" leaves this article out
+    return {
+        a: (max(1, outlets.get(c, 1) if c is not None else 1), copies.get(copy_of or a, 0))
+        for a, c, copy_of in articles
+    }
+
+
 # --- one item ---------------------------------------------------------------------------------
+NQ71_KEY = "nq"  # the key of Resolution 71 evidence (a colour of its own, apart from the risk reasons)
+NQ71_LABEL = "Bằng chứng liên quan Nghị quyết 71"
+
+
 @dataclass
 class Span:
-    """A piece of evidence in the article text."""
+    """A piece of evidence in the article text; ``key`` names its reason ("1", "2" …) or NQ71_KEY."""
 
     start: int
     end: int
     label: str
+    key: str = NQ71_KEY
 
 
 @dataclass
 class Segment:
-    """A run of article text, highlighted when it is evidence."""
+    """A run of article text, highlighted when it is evidence (``keys``: the reasons it supports)."""
 
     text: str
     label: str | None = None
+    keys: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Reason:
+    """One reason the item was flagged, numbered as its marks in the text are."""
+
+    n: int
+    code: str
+    label: str
+    weight: float | None
+    raw: dict[str, Any]
+
+    @property
+    def tone(self) -> str:
+        """CSS class: raises the risk (a colour per number), lowers it, or counts nothing."""
+        if self.weight is None or self.weight == 0:
+            return "k-info"
+        return f"k-r{(self.n - 1) % 5 + 1}" if self.weight > 0 else "k-down"
 
 
 @dataclass
@@ -438,12 +520,23 @@ class ItemDetail:
     outlet: Outlet
     classification: Classification | None
     segments: list[Segment]
-    reasons: list[dict[str, Any]]
+    reasons: list[Reason]
     claims: list[MatchedClaim]
     story: list[StoryMate]
     events: list[ReviewEvent]
     has_claim: bool = False
     users: list[User] = field(default_factory=list)
+    own_reopen: bool = False  # the viewer gave the standing verdict less than a day ago
+
+    @property
+    def combined(self) -> float:
+        """The risk the listed weights combine to (see combined_risk)."""
+        return combined_risk(self.reasons)
+
+    @property
+    def marked_keys(self) -> set[str]:
+        """Reason keys that have at least one mark in the text."""
+        return {k for seg in self.segments for k in seg.keys}
 
 
 def _span_dicts(value: Any) -> Iterator[dict[str, Any]]:
@@ -459,14 +552,37 @@ def _span_dicts(value: Any) -> Iterator[dict[str, Any]]:
             yield from _span_dicts(child)
 
 
-def evidence_spans(body: str, classification: Classification | None) -> list[Span]:
+def numbered_reasons(classification: Classification | None) -> list[Reason]:
+    """The stored reasons, strongest risk first, numbered from 1."""
+    raw = [r for r in (classification.reasons if classification else []) if isinstance(r, dict)]
+    raw.sort(key=lambda r: -float(r["weight"]) if isinstance(r.get("weight"), (int, float)) else 0.0)
+    return [
+        Reason(i, str(r.get("code") or ""), str(r.get("label") or r.get("code") or ""),
+               float(r["weight"]) if isinstance(r.get("weight"), (int, float)) else None, r)
+        for i, r in enumerate(raw, 1)
+    ]
+
+
+def combined_risk(reasons: Iterable[Reason]) -> float:
+    """How classify.api combines the weights: 1 − Π(1 − w) over raising reasons, times Π(1 − |w|) over lowering ones."""
+    up, down = 1.0, 1.0
+    for r in reasons:
+        if r.weight is not None and r.weight > 0:
+            up *= 1.0 - r.weight
+        elif r.weight is not None and r.weight < 0:
+            down *= 1.0 + r.weight
+    return min(1.0, max(0.0, (1.0 - up) * down))
+
+
+def evidence_spans(body: str, classification: Classification | None, reasons: list[Reason] | None = None) -> list[Span]:
     """Evidence spans that really lie in ``body``; a span whose offsets drifted is found by its text."""
     if classification is None:
         return []
     found: list[Span] = []
-    sources: list[tuple[str, Any]] = [(str(r.get("label") or r.get("code") or ""), r) for r in classification.reasons or [] if isinstance(r, dict)]
-    sources.append(("Bằng chứng liên quan NQ71", classification.evidence or {}))
-    for label, value in sources:
+    numbered = reasons if reasons is not None else numbered_reasons(classification)
+    sources: list[tuple[str, str, Any]] = [(r.label, str(r.n), r.raw) for r in numbered]
+    sources.append((NQ71_LABEL, NQ71_KEY, classification.evidence or {}))
+    for label, key, value in sources:
         for span in _span_dicts(value):
             start, end, snippet = int(span["start"]), int(span["end"]), str(span.get("text") or "")
             if not (0 <= start < end <= len(body)) or (snippet and body[start:end] != snippet):
@@ -474,26 +590,26 @@ def evidence_spans(body: str, classification: Classification | None) -> list[Spa
                 if at < 0:
                     continue
                 start, end = at, at + len(snippet)
-            found.append(Span(start, end, label))
+            found.append(Span(start, end, label, key))
     return found
 
 
 def highlight(body: str, spans: Iterable[Span]) -> list[Segment]:
-    """Cut the text into plain and highlighted runs; overlapping spans merge into one highlight."""
-    merged: list[Span] = []
+    """Cut the text into plain and highlighted runs; overlapping spans merge into one highlight with every key."""
+    merged: list[tuple[Span, list[str]]] = []
     for span in sorted(spans, key=lambda s: (s.start, s.end)):
-        if merged and span.start <= merged[-1].end:
-            last = merged[-1]
+        if merged and span.start <= merged[-1][0].end:
+            last, keys = merged[-1]
             labels = last.label if span.label in last.label.split("; ") else f"{last.label}; {span.label}"
-            merged[-1] = Span(last.start, max(last.end, span.end), labels)
+            merged[-1] = (Span(last.start, max(last.end, span.end), labels, last.key), keys + [k for k in [span.key] if k not in keys])
         else:
-            merged.append(span)
+            merged.append((span, [span.key]))
     segments: list[Segment] = []
     at = 0
-    for span in merged:
+    for span, keys in merged:
         if span.start > at:
             segments.append(Segment(body[at : span.start]))
-        segments.append(Segment(body[span.start : span.end], span.label or "Bằng chứng"))
+        segments.append(Segment(body[span.start : span.end], span.label or "Bằng chứng", keys))
         at = span.end
     if at < len(body):
         segments.append(Segment(body[at:]))
@@ -509,13 +625,13 @@ def get_item(session: Session, item_id: int) -> ReviewItem:
     return item
 
 
-def item_detail(session: Session, item_id: int) -> ItemDetail:
+def item_detail(session: Session, item_id: int, viewer: User | None = None) -> ItemDetail:
     """The item with its text highlighted, reasons, claim matches, story mates and full history."""
     item = get_item(session, item_id)
     article = item.article
     classification = session.scalar(select(Classification).where(Classification.article_id == article.id))
-    segments = highlight(article.text or "", evidence_spans(article.text or "", classification))
-    reasons = [r for r in (classification.reasons if classification else []) if isinstance(r, dict)]
+    reasons = numbered_reasons(classification)
+    segments = highlight(article.text or "", evidence_spans(article.text or "", classification, reasons))
     claims: dict[int, MatchedClaim] = {}
     for match, claim in session.execute(
         select(ClaimMatch, Claim).join(Claim, Claim.id == ClaimMatch.claim_id).where(ClaimMatch.article_id == article.id)
@@ -553,6 +669,7 @@ def item_detail(session: Session, item_id: int) -> ItemDetail:
     return ItemDetail(
         item, article, article.outlet, classification, segments, reasons, sorted(claims.values(), key=lambda c: -c.similarity),
         mates, events, bool(has_claim), users,
+        own_reopen=viewer is not None and own_recent_verdict(session, item, viewer),
     )
 
 
@@ -620,8 +737,8 @@ def take(session: Session, item_id: int, user: User, expected_version: int | Non
     item = _load_for_action(session, item_id, user, expected_version)
     if item.status == ReviewStatus.resolved:
         raise ReviewError("Mục đã xử lý xong; giám sát viên cần mở lại trước khi nhận.")
-    if item.assignee_id == user.id and item.status == ReviewStatus.in_progress:
-        raise ReviewError("Bạn đang xử lý mục này rồi.")
+    if item.assignee_id == user.id and item.status != ReviewStatus.new:
+        raise AlreadyDone("Mục này đã giao cho bạn; bạn có thể ghi chú hoặc kết luận ngay.")
     _may_work_on(user, item)
     before = _snapshot(session, item)
     item.assignee_id = user.id
@@ -680,12 +797,17 @@ def parse_verdict(raw: str | None) -> Verdict:
 def give_verdict(
     session: Session, item_id: int, user: User, verdict: Verdict, note: str | None, expected_version: int | None
 ) -> ReviewItem:
-    """Decide the item; a false or distorted verdict needs a note saying why."""
+    """Decide the item; a false or distorted verdict, or dismissing a high-risk item, needs a note saying why."""
     cleaned = clean_text(note, "Ghi chú", MAX_NOTE, required=verdict in NOTE_REQUIRED)
     item = _load_for_action(session, item_id, user, expected_version)
     if item.status == ReviewStatus.resolved:
         raise ReviewError("Mục đã có kết luận; giám sát viên cần mở lại nếu muốn đổi.")
     _may_work_on(user, item)
+    if verdict == Verdict.khong_lien_quan and cleaned is None and (item.risk_score or 0.0) >= HIGH_RISK_NOTE:
+        raise ReviewError(
+            f"Mục có rủi ro {item.risk_score:.0%} (từ {HIGH_RISK_NOTE:.0%} trở lên): ghi chú vì sao Không liên quan. "
+            "/ A note is required to dismiss a high-risk item."
+        )
     before = _snapshot(session, item)
     item.status = ReviewStatus.resolved
     item.verdict = verdict
@@ -698,19 +820,56 @@ def give_verdict(
     return item
 
 
+def own_recent_verdict(session: Session, item: ReviewItem, user: User, now: datetime | None = None) -> bool:
+    """True if the item's standing verdict was given by ``user`` less than REOPEN_OWN_HOURS ago."""
+    if item.status != ReviewStatus.resolved:
+        return False
+    last = session.execute(
+        select(ReviewEvent.user_id, ReviewEvent.at)
+        .where(ReviewEvent.review_item_id == item.id, ReviewEvent.action == "verdict")
+        .order_by(ReviewEvent.id.desc())
+        .limit(1)
+    ).first()
+    if last is None or last[0] != user.id:
+        return False
+    at = last[1] if last[1].tzinfo is not None else last[1].replace(tzinfo=UTC)  # SQLite returns naive UTC
+    return (now or utcnow()) - at < timedelta(hours=REOPEN_OWN_HOURS)
+
+
+def may_reopen(session: Session, item: ReviewItem, user: User) -> bool:
+    """Supervisors reopen any closed item; a reviewer only their own verdict within a day."""
+    if item.status not in (ReviewStatus.resolved, ReviewStatus.escalated):
+        return False
+    return has_role(user, Role.supervisor) or own_recent_verdict(session, item, user)
+
+
 def reopen(session: Session, item_id: int, user: User, note: str | None, expected_version: int | None) -> ReviewItem:
-    """A supervisor reopens a resolved or escalated item (verdict cleared, history kept)."""
-    require_role(user, Role.supervisor)
+    """Reopen a resolved or escalated item (verdict cleared, history kept): supervisors, or the author of a fresh verdict."""
     cleaned = clean_text(note, "Lý do mở lại", MAX_NOTE)
     item = _load_for_action(session, item_id, user, expected_version)
     if item.status not in (ReviewStatus.resolved, ReviewStatus.escalated):
         raise ReviewError("Chỉ mở lại được mục đã xử lý hoặc đã chuyển Sở GD&ĐT.")
+    if not may_reopen(session, item, user):
+        raise Forbidden(
+            f"Bạn không có quyền mở lại mục này: chỉ giám sát viên, hoặc chính người kết luận trong vòng {REOPEN_OWN_HOURS} giờ."
+        )
     before = _snapshot(session, item)
     item.status = ReviewStatus.in_progress
     item.verdict = None
     item.resolved_at = None
     _commit_change(session, item, user, "reopen", before, cleaned)
     return item
+
+
+def add_note(session: Session, item_id: int, user: User, note: str | None) -> ReviewEvent:
+    """A note on the item without a verdict: audited as a ReviewEvent, the item itself unchanged (no version bump)."""
+    cleaned = clean_text(note, "Ghi chú", MAX_NOTE, required=True)
+    item = _load_for_action(session, item_id, user, None)  # a note changes nothing, so it never conflicts
+    snap = _snapshot(session, item)
+    event = ReviewEvent(review_item_id=item.id, user_id=user.id, at=utcnow(), action="note", before=snap, after=snap, note=cleaned)
+    session.add(event)
+    session.flush()
+    return event
 
 
 def clean_url(raw: str | None) -> str | None:
@@ -868,7 +1027,7 @@ def list_users(session: Session) -> list[User]:
 
 def day_bounds(start: date, end: date, tz: Any) -> tuple[datetime, datetime]:
     """[start 00:00, end+1 00:00) in the city's time zone, as aware datetimes."""
-    from datetime import time, timedelta
+    from datetime import time
 
     if end < start:
         raise ReviewError("Ngày kết thúc phải sau hoặc bằng ngày bắt đầu.")

@@ -120,3 +120,18 @@ def test_dated_report_lowers_risk_but_a_deadline_is_not_a_dateline(classifier: C
     check_span(report, r)
     deadline = ItemIn(title="Từ ngày 1/1 học sinh đi học muộn sẽ bị phạt tiền", outlet_kind="social")
     assert "dated_report" not in [x["code"] for x in classifier.score(deadline).reasons]
+
+
+def test_source_reasons_read_as_plain_vietnamese(classifier: Classifier) -> None:
+    social = ItemIn(title="Phụ huynh chia sẻ chuyện học thêm ở trường", outlet_kind="social")
+    unknown = ItemIn(title="Phụ huynh chia sẻ chuyện học thêm ở trường", outlet_kind=None)
+    assert reason(classifier.score(social), "source_kind")["label"] == "Đăng trên trang mạng xã hội, không phải kênh chính thức"
+    assert reason(classifier.score(unknown), "source_kind")["label"] == "Không rõ ai đăng tin này"
+
+
+def test_claim_and_model_labels_say_what_they_mean() -> None:
+    from classify.api import LABELS, claim_label
+
+    assert claim_label(LABELS["claim_match"], 12, "auto") == "Lặp lại một tin sai đã được xác minh (kho tin sai #12, khớp chắc chắn)"
+    assert claim_label(LABELS["claim_match"], 3, "suggest").endswith("(kho tin sai #3, gợi ý, cần xem lại)")
+    assert LABELS["learned"] == "Giống những tin người thẩm định đã kết luận là sai"

@@ -190,7 +190,7 @@ def test_the_version_column_catches_a_race_past_the_check(world: World, sessions
         rv.take(a, world.rumour_item, ua, 1)
         a.commit()
         with pytest.raises(rv.ConflictError):
-            rv.give_verdict(b, world.rumour_item, ub, Verdict.khong_lien_quan, None, None)
+            rv.give_verdict(b, world.rumour_item, ub, Verdict.khong_lien_quan, "Bài quảng cáo, không phải tin giáo dục.", None)
         b.rollback()
     assert _item(sessions, world.rumour_item).status == ReviewStatus.in_progress
 

@@ -86,7 +86,7 @@ def test_reviewer_filters_opens_takes_decides_and_logs_out(server: str, browser:
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
     log_in(page, server, "thamdinh.lan")
     rows = page.locator("table.queue tbody tr")
-    expect(rows).to_have_count(4)
+    expect(rows).to_have_count(3)  # the work still to do: the resolved item waits under "Đã xử lý" and "Tất cả"
     # filter: risk band (the select submits by itself) then a search that keeps diacritics
     page.get_by_label("Mức rủi ro").select_option("high")
     expect(page).to_have_url(f"{server}/queue?q=&outlet=&theme=&risk=high&assignee=&from=&to=")
@@ -94,8 +94,10 @@ def test_reviewer_filters_opens_takes_decides_and_logs_out(server: str, browser:
     page.goto(f"{server}/queue")
     page.get_by_label("Tìm kiếm").fill("bán trú")
     page.get_by_role("button", name="Lọc").click()
+    expect(rows).to_have_count(1)  # in the work still to do; the resolved copy is under "Tất cả"
+    expect(page.get_by_text("1 mục · trang 1/1")).to_be_visible()
+    page.locator("#tab-all").click()
     expect(rows).to_have_count(2)
-    expect(page.get_by_text("2 mục · trang 1/1")).to_be_visible()
     shot(page, "queue.png", docs=True)
     page.get_by_role("link", name="Hải Phòng dừng bữa ăn bán trú ở trường tiểu học công lập?").click()
     expect(page.get_by_role("heading", name="Hải Phòng dừng bữa ăn bán trú ở trường tiểu học công lập?")).to_be_visible()
@@ -139,7 +141,7 @@ def test_a_reviewer_is_refused_a_supervisor_action(server: str, browser: Browser
         }""",
         [world.resolved_item],
     )
-    expect(page.get_by_role("alert")).to_contain_text("Bạn không có quyền làm việc này: cần vai trò Giám sát trở lên.")
+    expect(page.get_by_role("alert")).to_contain_text("Bạn không có quyền mở lại mục này")
     expect(page.locator(".meta .st")).to_have_text("Đã xử lý")  # nothing changed
     page.goto(f"{server}/users")
     expect(page.get_by_role("heading", name="Không được phép")).to_be_visible()
@@ -152,3 +154,44 @@ def test_queue_on_a_phone(server: str, browser: Browser, world: World) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 400, width
     shot(page, "queue-phone.png", docs=True)
+
+
+def tab_to(page: Page, test: str, limit: int = 120) -> None:
+    """Press Tab until the focused element passes a JavaScript test on ``el`` (keyboard only, no clicks)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(() => {{ const el = document.activeElement; return !!el && ({test}); }})()"):
+            return
+    raise AssertionError(f"Tab never reached an element where {test}")
+
+
+def test_keyboard_only_triage_of_one_item_with_the_evidence_legend(server: str, browser: Browser, world: World) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    log_in(page, server, "thamdinh.lan")
+    expect(page.locator("#prio-legend")).to_contain_text("rủi ro × độ phủ × độ mới")
+    title = "Lan truyền danh sách sáp nhập trường đại học"
+    tab_to(page, f"el.textContent.trim() === {title!r}")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    # the legend and the numbered marks are visible text: nothing needs a mouse to hover
+    legend = page.locator("#legend")
+    expect(legend).to_be_visible()
+    expect(legend.locator("li").first).to_contain_text("1 Danh sách chưa được công bố")
+    expect(page.locator("mark.k-r1 sup")).to_have_text("1")
+    expect(page.locator("#how-risk")).to_contain_text("Từ các trọng số trên: 50%")
+    tab_to(page, "el.tagName === 'BUTTON' && el.textContent.trim() === 'Nhận xử lý'")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Bạn đã nhận xử lý mục này.")).to_be_visible()
+    expect(page.get_by_role("button", name="Nhận xử lý")).to_have_count(0)  # not offered to the holder
+    tab_to(page, "el.type === 'radio' && el.name === 'verdict'")
+    while page.evaluate("document.activeElement.value") != "tin_sai_su_that":
+        page.keyboard.press("ArrowRight")  # arrows move within the radio group and check the choice
+    tab_to(page, "el.tagName === 'TEXTAREA' && el.closest('form').id === 'verdict-form'")
+    note = "Bộ GD&ĐT cho biết đề án còn lấy ý kiến; danh sách lan truyền là bịa đặt một phần."
+    page.keyboard.type(note)
+    tab_to(page, "el.tagName === 'BUTTON' && el.textContent.trim() === 'Lưu kết luận'")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Đã lưu kết luận.")).to_be_visible()
+    expect(page.locator(".meta .v-tin_sai_su_that")).to_have_text("Tin sai sự thật")
+    expect(page.locator("ol.history")).to_contain_text(note)
+    shot(page, "item-keyboard.png", docs=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,7 +22,7 @@ def _titles(html: str) -> list[str]:
 
 def test_queue_is_sorted_by_priority_with_counts_per_status(client: TestClient, world: World) -> None:
     login(client, "thamdinh.lan")
-    html = client.get("/queue").text
+    html = client.get("/queue?status=all").text
     assert _titles(html) == [
         "Hải Phòng dừng bữa ăn bán trú ở trường tiểu học công lập?",
         "Lan truyền danh sách sáp nhập trường đại học",
@@ -29,6 +30,20 @@ def test_queue_is_sorted_by_priority_with_counts_per_status(client: TestClient, 
         "Phụ cấp ưu đãi giáo viên tăng lên tối thiểu 70%",
     ]
     assert "Mới <b>3</b>" in html and "Đã xử lý <b>1</b>" in html and "Tất cả <b>4</b>" in html
+
+
+def test_the_default_view_is_the_work_still_to_do(client: TestClient, world: World) -> None:
+    token = login(client, "thamdinh.lan")
+    post_action(client, token, world.merger_item, "escalate", 1, note="Đề nghị Sở xác nhận danh sách sáp nhập.")
+    html = client.get("/queue").text
+    # new, in progress and escalated; the resolved copy waits under its own tab and under "Tất cả"
+    assert _titles(html) == [
+        "Hải Phòng dừng bữa ăn bán trú ở trường tiểu học công lập?",
+        "Lan truyền danh sách sáp nhập trường đại học",
+        "Phụ cấp ưu đãi giáo viên tăng lên tối thiểu 70%",
+    ]
+    assert 'class="on" id="tab-open">Cần xử lý <b>3</b>' in html and "Tất cả <b>4</b>" in html
+    assert _titles(client.get("/queue?status=resolved").text) == ["Xác minh tin đồn dừng bữa ăn bán trú"]
 
 
 @pytest.mark.parametrize(
@@ -58,7 +73,7 @@ def test_queue_is_sorted_by_priority_with_counts_per_status(client: TestClient, 
 )
 def test_filters_and_search(client: TestClient, world: World, query: str, expected: list[str]) -> None:
     login(client, "thamdinh.lan")
-    r = client.get(f"/queue?{query}")
+    r = client.get(f"/queue?status=all&{query}" if "status=" not in query else f"/queue?{query}")
     assert r.status_code == 200
     assert _titles(r.text) == expected
 
@@ -115,9 +130,10 @@ def test_pagination(client: TestClient, world: World, sessions: sessionmaker[Ses
 def test_item_page_shows_evidence_reasons_claims_story_and_history(client: TestClient, world: World) -> None:
     login(client, "thamdinh.lan")
     html = client.get(f"/items/{world.rumour_item}").text
-    assert '<mark title="Khẳng định chưa có nguồn chính thức">dừng tổ chức bữa ăn bán trú</mark>' in html
-    assert '<mark title="Nguồn mạng xã hội">phụ huynh phải tự mang cơm cho con</mark>' in html
-    assert "Khẳng định chưa có nguồn chính thức" in html and "trọng số 0.60" in html
+    assert ('<mark class="k-r1" title="Khẳng định chưa có nguồn chính thức">dừng tổ chức bữa ăn bán trú<sup class="key">1</sup></mark>'
+            in html)
+    assert '<mark class="k-r2" title="Nguồn mạng xã hội">phụ huynh phải tự mang cơm cho con<sup class="key">2</sup></mark>' in html
+    assert "Khẳng định chưa có nguồn chính thức" in html and "tăng rủi ro, trọng số 0.60" in html
     assert "82%" in html and "Hải Phòng dừng tổ chức bữa ăn bán trú tại các trường mầm non" in html and "tự động" in html
     assert "Báo và PT-TH Hải Phòng" in html and "bản sao" in html and "Xác minh tin đồn dừng bữa ăn bán trú" in html
     assert "Đưa vào hàng đợi" in html
@@ -172,7 +188,7 @@ def test_a_very_common_search_word_is_counted_up_to_a_cap(client: TestClient, wo
 
     monkeypatch.setattr(rv, "SEARCH_CAP", 1)
     login(client, "thamdinh.lan")
-    html = client.get("/queue?q=Hải Phòng").text
+    html = client.get("/queue?status=all&q=Hải Phòng").text
     assert "Hơn 2 mục khớp" in html
     assert _titles(html) == [
         "Hải Phòng dừng bữa ăn bán trú ở trường tiểu học công lập?",
@@ -237,3 +253,68 @@ def test_search_without_diacritics_ranks_exact_matches_first(client: TestClient,
     api = client.get("/api/queue", params={"q": "thi diem"}).json()
     assert [row["title"] for row in api["items"]] == ["Trường tiểu học thí điểm sách giáo khoa điện tử"]
     assert "không cần dấu" in client.get("/queue").text  # the search box says so
+
+
+def test_evidence_has_a_visible_legend_numbered_marks_and_nq71_in_its_own_colour(client: TestClient, world: World) -> None:
+    login(client, "thamdinh.lan")
+    html = client.get(f"/items/{world.rumour_item}").text
+    legend = html[html.index('id="legend"'):html.index("</ol>", html.index('id="legend"'))]
+    # each reason numbered with its colour, the marks in the text carry the same number (no hover needed)
+    assert '<li class="k-r1"><span class="key" aria-hidden="true">1</span> <b>Khẳng định chưa có nguồn chính thức</b>' in legend
+    assert '<li class="k-r2"><span class="key" aria-hidden="true">2</span> <b>Nguồn mạng xã hội</b>' in legend
+    assert '<li class="k-nq">' in legend and "Nghị quyết 71" in legend
+    assert '<mark class="k-nq" title="Bằng chứng liên quan Nghị quyết 71">Hải Phòng<sup class="key">NQ</sup></mark>' in html
+    # how the weights combine, with the figure they give: 1 − (1 − 0.6)(1 − 0.3) = 72 %
+    assert "rủi ro = 1 − (1 − w₁)(1 − w₂)" in html and "Từ các trọng số trên: <b>72%</b>" in html
+
+
+def test_queue_rows_show_reach_spread_top_reason_and_source_link(client: TestClient, world: World, sessions: sessionmaker[Session]) -> None:
+    with sessions() as s, s.begin():  # a third outlet carries the rumour as another copy of the text
+        rumour = s.get(ReviewItem, world.rumour_item)
+        assert rumour is not None
+        s.add(Article(url="https://vnexpress.net/tin-don-ban-tru", outlet_id=rumour.article.outlet_id + 1, title="Tin đồn bán trú lan sang báo",
+                      text="Nội dung chép lại.", published_at=NOW, cluster_id=501, copy_of_id=rumour.article_id))
+    login(client, "thamdinh.lan")
+    html = client.get("/queue?status=all").text
+    rows = html.split("<tr>")[2:]
+    first = next(r for r in rows if "Hải Phòng dừng bữa ăn bán trú" in r)
+    assert "3 nguồn · 2 bản sao" in first  # TikTok, Báo Hải Phòng, VnExpress; two copies of the rumour
+    assert "Lý do chính: Khẳng định chưa có nguồn chính thức" in first
+    assert 'href="https://www.tiktok.com/@haiphong24h/video/7301"' in first and "Thành phố" in first
+    merger = next(r for r in rows if "sáp nhập trường đại học" in r)
+    assert "Toàn quốc" in merger and "1 nguồn<" in merger and "bản sao" not in merger
+    assert "Ưu tiên</b> = rủi ro × độ phủ × độ mới" in html and "báo toàn quốc ×1.5" in html
+    assert "(1.26) xếp trên hai tin 90%" in html
+
+
+def test_story_counts_take_a_fixed_number_of_queries(client: TestClient, world: World, sessions: sessionmaker[Session]) -> None:
+    from sqlalchemy import event
+
+    from store.review import QueueFilter, queue_page
+
+    def count(extra: int) -> int:
+        with sessions() as s, s.begin():
+            for i in range(extra):
+                a = Article(url=f"https://baohaiphong.vn/ban-tin-{extra}-{i}", outlet_id=world.outlet_city, title=f"Bản tin giáo dục số {i}",
+                            text="Nội dung.", published_at=NOW, cluster_id=900 + i)
+                s.add(a)
+                s.flush()
+                s.add(ReviewItem(article_id=a.id, priority=0.1))
+        seen: list[str] = []
+
+        def record(*args: Any) -> None:
+            seen.append(str(args[2]))
+
+        with sessions() as s:
+            bind = s.get_bind()
+            event.listen(bind, "before_cursor_execute", record)
+            try:
+                rows = queue_page(s, QueueFilter()).rows
+                assert len(rows) >= 4 + extra and {r.outlets for r in rows if r.title.startswith("Bản tin")} == {1}
+            finally:
+                event.remove(bind, "before_cursor_execute", record)
+        return len([q for q in seen if "SELECT" in q.upper()])
+
+    few = count(1)
+    many = count(20)
+    assert few == many  # one grouped query for the page, whatever the number of rows
