@@ -7,10 +7,11 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -92,12 +93,32 @@ class Group(click.Group):
             ctx.exit(2)
 
 
+def demo_database(settings: Settings) -> Path:
+    """Where `nq71 demo` keeps its database (so other commands can read it with --db demo)."""
+    return settings.data_dir / "demo" / "nq71-demo.db"
+
+
+def chosen_database(settings: Settings, db: str) -> str:
+    """--db: a SQLAlchemy URL, an existing SQLite file, or "demo"; a missing file is an error, never a new empty one."""
+    if "://" in db:
+        return db
+    path = demo_database(settings) if db == "demo" else Path(db)
+    if not path.is_file():
+        hint = " (chạy / run `make demo` trước / first)" if db == "demo" else ""
+        raise SettingsError(f"--db: không có cơ sở dữ liệu / no database file at {path}{hint}")
+    return f"sqlite:///{path}"
+
+
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db", metavar="URL|FILE|demo",
+              help="Database for this command: a URL, a SQLite file, or 'demo' (the demo's); default NQ71_DATABASE_URL.")
 @click.pass_context
-def main(ctx: click.Context) -> None:
+def main(ctx: click.Context, db: str | None) -> None:
     """nq71-monitor: theo dõi tin giáo dục về Nghị quyết 71-NQ/TW (Hải Phòng)."""
     try:
         settings = load_settings()
+        if db:
+            settings = settings.replace(database_url=chosen_database(settings, db))
     except SettingsError as exc:
         click.echo(f"Lỗi / error: {exc}", err=True)
         ctx.exit(2)
@@ -601,6 +622,16 @@ def report() -> None:
     """Coverage reports per outlet (weekly, any period), alerts and scheduled-job runs."""
 
 
+def _say_if_empty(app: App, session: Session) -> None:
+    """A report on a database with no articles says which database it read (a newcomer's usual slip)."""
+    from store.models import Article
+
+    if session.scalar(select(Article.id).limit(1)) is None:
+        shown = app.engine.url.render_as_string(hide_password=True)
+        click.echo(f"Chú ý / note: {shown} chưa có bài nào / has no articles yet; "
+                   "dữ liệu demo / the demo's data: nq71 --db demo report ...", err=True)
+
+
 def _report_done(text: str, path: Any) -> None:
     if text and path is None:
         click.echo(text)
@@ -621,6 +652,7 @@ def report_weekly(app: App, week: str | None, weeks: int, fmt: str, out: str | N
     from report.files import weekly_output
 
     with app.sessions()() as session:
+        _say_if_empty(app, session)
         text, path = weekly_output(session, app.settings, fmt, week, weeks, Path(out) if out else None)
     _report_done(text, path)
 
@@ -639,6 +671,7 @@ def report_period(app: App, first: str, last: str, fmt: str, out: str | None) ->
     from report.weeks import parse_day
 
     with app.sessions()() as session:
+        _say_if_empty(app, session)
         text, path = period_output(session, app.settings, fmt, parse_day(first), parse_day(last), Path(out) if out else None)
     _report_done(text, path)
 
@@ -762,9 +795,9 @@ def demo_cmd(app: App, host: str, port: int | None, no_browser: bool, reset: boo
     from store.sources import parse_sources, sync_sources
 
     base = app.settings
-    demo_dir = base.data_dir / "demo"
+    db_path = demo_database(base)
+    demo_dir = db_path.parent
     demo_dir.mkdir(parents=True, exist_ok=True)
-    db_path = demo_dir / "nq71-demo.db"
     if reset:
         for suffix in ("", "-wal", "-shm"):
             db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
@@ -816,6 +849,7 @@ def demo_cmd(app: App, host: str, port: int | None, no_browser: bool, reset: boo
 
         def banner() -> None:
             click.echo(f"Giao diện / UI: {url}  —  đăng nhập / login: {DEMO_USER} / {DEMO_PASSWORD}")
+            click.echo("Báo cáo từ dữ liệu demo / reports on the demo's data: nq71 --db demo report weekly")
             click.echo("Dừng / stop: Ctrl+C")
             if not no_browser:
                 webbrowser.open(url)

@@ -122,3 +122,35 @@ def test_a_database_that_refuses_the_user_or_is_missing_is_one_line(tmp_path: Pa
         assert reason in result.stderr.strip().splitlines()[-1] and "sai@" not in result.stderr
     sqlite = run(tmp_path, *command, env={"NQ71_DATABASE_URL": "sqlite:////proc/khong-ghi-duoc/nq71.db"})
     assert sqlite.returncode == 1 and "Traceback" not in sqlite.stderr, sqlite.stderr[-1500:]
+
+
+def test_db_option_reads_another_database_and_never_creates_an_empty_one(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy.orm import Session
+
+    from store.db import make_engine, upgrade
+    from store.models import Article, Outlet, OutletKind, Tier
+
+    other = tmp_path / "khac" / "nq71-khac.db"
+    other.parent.mkdir()
+    engine = make_engine(f"sqlite:///{other}")
+    upgrade(engine)
+    with Session(engine) as s, s.begin():
+        outlet = Outlet(slug="bao-hp", name="Báo Hải Phòng", kind=OutletKind.press, tier=Tier.city, homepage="https://baohaiphong.vn")
+        s.add(outlet)
+        s.flush()
+        s.add(Article(url="https://baohaiphong.vn/tuyen-sinh-lop-10", outlet_id=outlet.id, title="Hải Phòng công bố chỉ tiêu tuyển sinh lớp 10",
+                      published_at=datetime.now(UTC) - timedelta(days=7)))
+    engine.dispose()
+    default_db = tmp_path / "var" / "nq71.db"
+
+    read = run(tmp_path, "--db", str(other), "report", "weekly")
+    assert read.returncode == 0, read.stderr
+    assert "chưa có bài nào" not in read.stderr and not default_db.exists()  # the default database was not touched
+    missing = run(tmp_path, "--db", str(tmp_path / "khong-co.db"), "report", "weekly")
+    assert missing.returncode == 2 and "no database file" in missing.stderr and "khong-co.db" in missing.stderr
+    demo = run(tmp_path, "--db", "demo", "stats")
+    assert demo.returncode == 2 and "make demo" in demo.stderr
+    empty = run(tmp_path, "report", "weekly")  # a newcomer's default: an empty database, said so with its name
+    assert empty.returncode == 0 and "has no articles yet" in empty.stderr and str(default_db) in empty.stderr
