@@ -227,13 +227,26 @@ def test_dedup_by_url_and_by_title_and_copies_share_a_cluster(scenario: Scenario
     stories: dict[int, list[str]] = {}
     for a in others:
         stories.setdefault(a["cluster_id"], []).append(a["slug"])
-    shared = sorted(sorted(slugs) for slugs in stories.values() if len(slugs) > 1)
-    # the reports the fixture writes as one event from two outlets: two denials of the same rumour, a rumour
-    # and the Ministry's denial of it, two plans implementing the resolution (one more, a same-day pair on
-    # public universities, is joined too: the scorer's precision is 0.91, not 1)
-    for pair in (["cong-tt-hai-phong", "fb-so-gddt-hai-phong"], ["bao-hai-phong", "fb-so-gddt-hai-phong"],
-                 ["fb-hai-phong-24h", "vnexpress"], ["cong-tt-hai-phong", "vnexpress"]):
-        assert pair in shared, shared
+    # the events the fixture reports from several outlets: two rumours each with two denials, a rumour and the
+    # Ministry's denial of it, two plans implementing the resolution. The crawl's order decides which of an
+    # event's reports meet first (a denial may join the rumour or the other denial, or, the scorer's recall
+    # being 0.82 on the labelled pairs, stay apart), so the test asks that at least three of the four events
+    # are joined across outlets, and that no story ever mixes two events.
+    events = {"tư thục": ("tư thục",), "điện thoại": ("điện thoại", "phạt phụ huynh"), "sáp nhập": ("sáp nhập",),
+              "NQ71 plans": ("thực hiện nghị quyết 71",)}
+
+    def event_of(a: dict[str, Any]) -> str | None:
+        low = f"{a['title']} {a['summary'][:150]} {a['text'][:150]}".lower()  # social posts' titles are cut
+        return next((e for e, words in events.items() if any(w in low for w in words)), None)
+
+    members_by_story: dict[int, list[dict[str, Any]]] = {}
+    for a in others:
+        members_by_story.setdefault(a["cluster_id"], []).append(a)
+    joined = [event for event in events
+              if any(len({a["slug"] for a in m if event_of(a) == event}) >= 2 for m in members_by_story.values())]
+    assert len(joined) >= 3, (joined, [(a["cluster_id"], a["slug"], a["title"][:40]) for a in others if event_of(a)])
+    for members in members_by_story.values():
+        assert len({event_of(a) for a in members} - {None}) <= 1, [a["title"] for a in members]
     for cid in stories:  # a story is named after its first article seen, which is one of its members
         members = [a for a in others if a["cluster_id"] == cid]
         assert [a["id"] for a in members if a["id"] == cid] == [cid]
