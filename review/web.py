@@ -387,7 +387,7 @@ def sources(request: Request, session: Session = Depends(db)) -> Response:
     user = need_user(request, session)
     return render(request, "sources.html", {"user": user, "outlets": outlets_with_feeds(session), "tz": state(request).tz,
                                             "status_label": words.fetch_status_label, "problem": words.feed_problem,
-                                            "note": words.feed_note})
+                                            "note": words.feed_note, "kind_labels": words.FEED_KIND_LABELS})
 
 
 @router.post("/feeds/{feed_id}/{what}")

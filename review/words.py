@@ -6,7 +6,7 @@ import re
 
 from classify.api import LABELS as REASON_LABELS
 from store.feeds import SUCCESS
-from store.models import Feed, FetchStatus
+from store.models import Feed, FeedKind, FetchStatus
 
 FETCH_STATUS_LABELS: dict[FetchStatus, str] = {
     FetchStatus.ok: "Hoạt động tốt",
@@ -25,6 +25,10 @@ FETCH_STATUS_LABELS: dict[FetchStatus, str] = {
     FetchStatus.bad_link: "Liên kết bị từ chối",
     FetchStatus.never: "Chưa thu thập",
 }
+FEED_KIND_LABELS: dict[FeedKind, str] = {
+    FeedKind.rss: "RSS", FeedKind.atom: "Atom", FeedKind.jsonfeed: "JSON Feed", FeedKind.sitemap: "Sơ đồ trang",
+    FeedKind.listing: "Trang danh sách", FeedKind.social: "Mạng xã hội",
+}
 # the crawler's success notes ("rss20: 9 items, 2 skipped"): what was read, how many entries
 _COUNT_NOTE = re.compile(r"^(?P<what>.+?): (?P<n>\d+) (?P<unit>items|links|recent urls|recent sitemaps)(?P<rest>.*)$")
 _UNITS = {"items": "tin", "links": "liên kết", "recent urls": "địa chỉ mới", "recent sitemaps": "sơ đồ trang mới"}
@@ -32,6 +36,7 @@ _FORMATS = {"rss20": "RSS 2.0", "rss10": "RSS 1.0", "rss092": "RSS 0.92", "rss09
             "atom10": "Atom 1.0", "atom03": "Atom 0.3", "listing": "Trang danh sách", "sitemap": "Sơ đồ trang",
             "sitemap index": "Mục lục sơ đồ trang"}
 _SKIPPED = re.compile(r", (\d+) skipped")
+_OLDER = re.compile(r" \((\d+) older than (\d+) days skipped\)")
 # the note older crawls wrote on an item's "created" event: "risk 0.84: learned, unsourced_policy"
 _RISK_NOTE = re.compile(r"^risk (?P<risk>[01](?:\.\d+)?): ?(?P<codes>[a-z_, ]*)$")
 _REFUSED = " | bad_link: "
@@ -65,6 +70,7 @@ def crawl_note(message: str) -> str:
         return message
     what = _FORMATS.get(m["what"], m["what"])
     rest = _SKIPPED.sub(lambda s: f", bỏ qua {s.group(1)}", m["rest"])
+    rest = _OLDER.sub(lambda s: f" (bỏ qua {s.group(1)} địa chỉ cũ hơn {s.group(2)} ngày)", rest)
     return f"{what}: {m['n']} {_UNITS[m['unit']]}{rest}"
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from review.words import crawl_note
 from store.models import Feed, FeedKind, FetchStatus, ReviewEvent
 from tests.review.support import World, login
 
@@ -47,6 +48,7 @@ def test_sources_page_words(client: TestClient, world: World, sessions: sessionm
     page = html_lib.unescape(client.get("/sources").text)
     rows = {url: row for row in page.split("<tr")[1:] for url in ("example.vn", "baohaiphong.vn") if url in row}
     good, broken = rows["example.vn"], rows["baohaiphong.vn"]
+    assert ">RSS<" in good
     assert "Hoạt động tốt" in good and "RSS 2.0: 9 tin, bỏ qua 2" in good and "items" not in good
     error_cell = good[good.index('data-h="Lỗi"'):]
     assert error_cell.startswith('data-h="Lỗi"></td>')  # a good fetch's note is not an error
@@ -75,3 +77,10 @@ def test_bad_week_in_vietnamese(client: TestClient, world: World) -> None:
         text = html_lib.unescape(r.text)
         assert r.status_code == 400 and "Tuần '49' không đúng" in text, url
         assert text.index("Tuần '49'") < text.index("is not an ISO week"), url  # Vietnamese first, English after
+
+
+def test_crawler_notes_in_vietnamese() -> None:
+    assert crawl_note("sitemap: 12 recent urls (3 older than 7 days skipped)") == "Sơ đồ trang: 12 địa chỉ mới (bỏ qua 3 địa chỉ cũ hơn 7 ngày)"
+    assert crawl_note("JSON Feed 1.1: 5 items") == "JSON Feed 1.1: 5 tin"
+    assert crawl_note("listing: 14 links") == "Trang danh sách: 14 liên kết"
+    assert crawl_note("máy chủ trả lời lạ") == "máy chủ trả lời lạ"  # another shape is shown as written
