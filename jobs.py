@@ -16,6 +16,7 @@ from classify.api import ClaimRef, Classifier, ItemIn, Result
 from classify.model import SIDECAR_FILE
 from classify.stories import WINDOW_DAYS, StoryItem, cluster_stories, story_text
 from classify.text import clean
+from review.words import risk_note
 from settings import Settings
 from store.classifications import (
     active_claims,
@@ -151,8 +152,8 @@ def store_result(
     )
     write_claim_matches(session, article.id, result.claim_matches)
     if result.is_education and result.risk_score >= settings.review_threshold:
-        top = ", ".join(r["code"] for r in sorted(result.reasons, key=lambda r: -r["weight"])[:3] if r["weight"] > 0)
-        item = ensure_review_item(session, article.id, priority(result.risk_score, article, tiers), note=f"risk {result.risk_score:.2f}: {top}")
+        top = [r["code"] for r in sorted(result.reasons, key=lambda r: -r["weight"])[:3] if r["weight"] > 0]
+        item = ensure_review_item(session, article.id, priority(result.risk_score, article, tiers), note=risk_note(result.risk_score, top))
         return item is not None
     return False
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, Path, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from review import core, labels
+from report.weeks import local_text, tz_caption
+from review import core, labels, words
 from review.core import CSRF_HEADER, check_csrf, db, need_user, state
 from store import review as rv
 from store.corrections import corrections_for, labels_of
-from store.models import Relevance, ReviewStatus, Verdict
+from store.models import Relevance, ReviewEvent, ReviewStatus, Verdict
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -53,9 +55,14 @@ class Queue(BaseModel):
 
 
 class Event(BaseModel):
+    """One line of an item's history: codes for programs, Vietnamese words and the city's clock for people."""
+
     at: datetime
+    at_local: str  # "05/12/2026 22:43" on the configured clock (see clock)
+    clock: str  # "giờ Việt Nam, UTC+07:00"
     user: str | None
     action: str
+    action_label: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     note: str | None
@@ -153,7 +160,7 @@ def queue(request: Request, session: Session = Depends(db)) -> Queue:
     )
 
 
-def item_out(session: Session, item_id: int) -> ItemOut:
+def item_out(session: Session, item_id: int, tz: ZoneInfo) -> ItemOut:
     """The item as JSON."""
     d = rv.item_detail(session, item_id)
     at = 0
@@ -181,7 +188,17 @@ def item_out(session: Session, item_id: int) -> ItemOut:
         highlights=highlights,
         claims=[ClaimMatchOut(claim_id=c.claim.id, text=c.claim.text, verdict=c.claim.verdict, similarity=c.similarity, level=c.level) for c in d.claims],
         story=[StoryOut(article_id=m.article.id, title=m.article.title, url=m.article.url, outlet=m.outlet, published_at=m.article.published_at, is_copy=m.copy) for m in d.story],
-        history=[Event(at=e.at, user=e.user.username if e.user else None, action=e.action, before=e.before, after=e.after, note=e.note) for e in d.events],
+        history=[history_event(e, tz) for e in d.events],
+    )
+
+
+def history_event(event: ReviewEvent, tz: ZoneInfo) -> Event:
+    """An event as the API shows it: the action and note in Vietnamese, the time also on the city's clock."""
+    return Event(
+        at=event.at, at_local=local_text(event.at, tz.key), clock=tz_caption(tz.key, event.at),
+        user=event.user.username if event.user else None, action=event.action,
+        action_label=rv.ACTION_LABELS.get(event.action, event.action), before=event.before, after=event.after,
+        note=words.event_note(event.note),
     )
 
 
@@ -189,7 +206,7 @@ def item_out(session: Session, item_id: int) -> ItemOut:
 def item(request: Request, item_id: int = Path(ge=1), session: Session = Depends(db)) -> ItemOut:
     """One item with highlights, reasons, claim matches, story mates and history."""
     need_user(request, session)
-    return item_out(session, item_id)
+    return item_out(session, item_id, state(request).tz)
 
 
 @router.post("/items/{item_id}/actions", response_model=ActionResult)
@@ -212,12 +229,12 @@ def act(
             claim_id = result.id if body.action == "claim" else None
     except rv.AlreadyDone as done:  # already so: not an error
         session.rollback()
-        return ActionResult(ok=True, message=str(done), item=item_out(session, item_id))
+        return ActionResult(ok=True, message=str(done), item=item_out(session, item_id, state(request).tz))
     state(request).counts.clear()
     message = DONE.get(body.action, "")
     if claim_id is not None:
         message = f"Đã thêm vào kho tin sai (#{claim_id}). " + recheck_claim(request, claim_id)
-    return ActionResult(ok=True, message=message, item=item_out(session, item_id))
+    return ActionResult(ok=True, message=message, item=item_out(session, item_id, state(request).tz))
 
 
 class LabelsIn(BaseModel):

@@ -6,7 +6,7 @@ import importlib
 import importlib.util
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,13 +19,15 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from report.cells import vn_number
-from review import core
+from report.weeks import local_text, tz_caption
+from review import core, words
 from review.keys import session_key
 from settings import Settings
 from store.db import make_engine, make_session_factory
@@ -83,9 +85,24 @@ class CookieSessionMiddleware:
 
 def _local(tz: ZoneInfo) -> Callable[[datetime | None], str]:
     def fmt(value: datetime | None) -> str:
-        return value.astimezone(tz).strftime("%d/%m/%Y %H:%M") if value else "—"
+        # SQLite hands stored UTC instants back without a zone: naive means UTC, never the server's clock
+        return local_text(value, tz.key) or "—"
 
     return fmt
+
+
+HTTP_WORDS = {
+    404: "Không có trang này: kiểm tra lại địa chỉ. / Not Found",
+    405: "Trang này không nhận thao tác {method}. / Method Not Allowed",
+}
+
+
+def http_error_words(code: int, method: str, detail: str) -> str:
+    """A Starlette HTTP error in Vietnamese for a person (English after the slash for the technical reader)."""
+    words = HTTP_WORDS.get(code)
+    if words:
+        return words.format(method=method)
+    return f"Yêu cầu không thực hiện được (mã {code}). / {detail}"
 
 
 def _dashboard(app: FastAPI) -> None:
@@ -144,6 +161,8 @@ def create_app(settings: Settings, warm: bool = False) -> FastAPI:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["local"] = _local(ZoneInfo(settings.timezone))
     templates.env.filters["num"] = vn_number
+    templates.env.filters["event_note"] = words.event_note
+    templates.env.globals["clock"] = tz_caption(settings.timezone)
     templates.env.filters["pct"] = lambda v: "—" if v is None else f"{float(v) * 100:.0f}%"
     app.state.templates = templates
     _dashboard(app)
@@ -163,15 +182,29 @@ def create_app(settings: Settings, warm: bool = False) -> FastAPI:
             target = "/queue"
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
-    @app.exception_handler(ReviewError)
-    async def review_error(request: Request, exc: ReviewError) -> Response:
-        if is_api(request):
-            return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+    def error_page(request: Request, message: str, code: int, headers: Mapping[str, str] | None = None) -> Response:
         with core.state(request).sessions() as session:
             user = core.current_user(request, session)
             from review.web import render
 
-            return render(request, "error.html", {"user": user, "message": str(exc), "code": exc.status_code}, exc.status_code)
+            page = render(request, "error.html", {"user": user, "message": message, "code": code}, code)
+        page.headers.update(headers or {})
+        return page
+
+    @app.exception_handler(ReviewError)
+    async def review_error(request: Request, exc: ReviewError) -> Response:
+        if is_api(request):
+            return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+        return error_page(request, str(exc), exc.status_code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Unknown pages and wrong methods: JSON under /api/, a Vietnamese page for a person everywhere else."""
+        if exc.status_code in (204, 304):  # no body allowed
+            return Response(status_code=exc.status_code, headers=exc.headers)
+        if is_api(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return error_page(request, http_error_words(exc.status_code, request.method, str(exc.detail)), exc.status_code, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:

@@ -63,10 +63,15 @@ def period_name(text: str) -> str:
         return text
 
 
+def _week_words(request: Request, exc: PeriodError) -> str:
+    """What is wrong with the week asked for, Vietnamese first (the parser's English after the slash)."""
+    raw = (request.query_params.get("week") or "")[:20]
+    return f"Tuần {raw!r} không đúng: chọn tuần trên lịch hoặc viết như 2026-W48. / {exc}"
+
+
 def _bad_week(request: Request, user: Any, exc: PeriodError) -> Response:
     raw = (request.query_params.get("week") or "")[:20]
-    message = f"Tuần {raw!r} không đúng: chọn tuần trên lịch hoặc viết như 2026-W48. / {exc}"
-    return render(request, "dashboard.html", {"user": user, "error": message, "week": raw}, 400)
+    return render(request, "dashboard.html", {"user": user, "error": _week_words(request, exc), "week": raw}, 400)
 
 
 @router.get("/dashboard")
@@ -95,7 +100,7 @@ def dashboard_chart(request: Request, session: Session = Depends(db)) -> Respons
     try:
         period = _week(request)
     except PeriodError as exc:
-        raise rv.ReviewError(str(exc)) from None
+        raise rv.ReviewError(_week_words(request, exc)) from None
     png = weeks_png(session, period.label, CHART_WEEKS, state(request).settings)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
 

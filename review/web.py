@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from report.cells import csv_text
 from report.weeks import tz_caption
-from review import core, labels
+from review import core, labels, words
 from review.core import check_csrf, db, flash, need_user, state
 from review.users import (
     authenticate,
@@ -385,7 +385,9 @@ def audit_csv(request: Request, session: Session = Depends(db)) -> Response:
 @router.get("/sources")
 def sources(request: Request, session: Session = Depends(db)) -> Response:
     user = need_user(request, session)
-    return render(request, "sources.html", {"user": user, "outlets": outlets_with_feeds(session), "tz": state(request).tz})
+    return render(request, "sources.html", {"user": user, "outlets": outlets_with_feeds(session), "tz": state(request).tz,
+                                            "status_label": words.fetch_status_label, "problem": words.feed_problem,
+                                            "note": words.feed_note, "kind_labels": words.FEED_KIND_LABELS})
 
 
 @router.post("/feeds/{feed_id}/{what}")

@@ -49,6 +49,7 @@ VERDICT_LABELS: dict[Verdict, str] = {
 }
 ROLE_LABELS: dict[Role, str] = {Role.reviewer: "Thẩm định viên", Role.supervisor: "Giám sát", Role.admin: "Quản trị"}
 ACTION_LABELS: dict[str, str] = {
+    "created": "Đưa vào hàng đợi",
     "take": "Nhận xử lý",
     "assign": "Giao việc",
     "escalate": "Chuyển Sở GD&ĐT",

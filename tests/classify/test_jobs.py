@@ -80,6 +80,8 @@ def test_classify_articles_stores_results_and_queues_risky_education_items_once(
         assert items[rumour_viral.id].priority > items[rumour_quiet.id].priority > 0
         events = list(s.scalars(select(ReviewEvent)))
         assert {(e.action, e.user_id) for e in events} == {("created", None)} and len(events) == 2
+        # the queueing note is in the reviewers' words: risk as a percentage, top reasons as the item page says them
+        assert all((e.note or "").startswith("Rủi ro ") and "risk" not in (e.note or "") for e in events), [e.note for e in events]
         version = rows[policy.id].model_version
     # re-running never duplicates a review item nor a classification
     with sessions() as s, s.begin():
