@@ -240,14 +240,21 @@ def parse_int(raw: str | None, what: str, minimum: int = 1) -> int:
 
 
 def parse_date(raw: str, what: str) -> date:
-    """A yyyy-mm-dd date between 1900 and 2999, or a clear message."""
-    try:
-        day = date.fromisoformat(raw.strip())
+    """A dd/mm/yyyy (or ISO yyyy-mm-dd) date between 1900 and 2999, or a clear message."""
+    text = raw.strip()
+    try:  # reviewers type the Vietnamese order; links and the API keep ISO
+        day = datetime.strptime(text, "%d/%m/%Y").date() if "/" in text else date.fromisoformat(text)
     except ValueError:
-        raise ReviewError(f"{what} phải có dạng năm-tháng-ngày, ví dụ 2026-11-26.") from None
+        raise ReviewError(f"{what} phải có dạng ngày/tháng/năm, ví dụ 26/11/2026 (hoặc năm-tháng-ngày 2026-11-26)."
+                          " / Use dd/mm/yyyy.") from None
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise ReviewError(f"{what} phải trong khoảng {FIRST_DAY.isoformat()} đến {LAST_DAY.isoformat()}.")
+        raise ReviewError(f"{what} phải trong khoảng {show_date(FIRST_DAY)} đến {show_date(LAST_DAY)}.")
     return day
+
+
+def show_date(day: date) -> str:
+    """A date as reviewers read and type it: dd/mm/yyyy."""
+    return day.strftime("%d/%m/%Y")
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -273,8 +280,8 @@ def parse_filters(
         if not raw:
             return
         try:
-            apply(raw)
-            kept[key] = raw
+            shown = apply(raw)  # a parser may give back the value as reviewers read it (dates: dd/mm/yyyy)
+            kept[key] = shown if isinstance(shown, str) else raw
         except ReviewError as exc:
             errors.append(str(exc))
 
@@ -303,11 +310,15 @@ def parse_filters(
             raise ReviewError("Mức rủi ro phải là thấp, trung bình hoặc cao.")
         f.risk = raw
 
-    def date_from(raw: str) -> None:
-        f.published_from = local_midnight(parse_date(raw, "Từ ngày"), tz)
+    def date_from(raw: str) -> str:
+        day = parse_date(raw, "Từ ngày")
+        f.published_from = local_midnight(day, tz)
+        return show_date(day)
 
-    def date_to(raw: str) -> None:
-        f.published_to = local_midnight(parse_date(raw, "Đến ngày") + timedelta(days=1), tz)
+    def date_to(raw: str) -> str:
+        day = parse_date(raw, "Đến ngày")
+        f.published_to = local_midnight(day + timedelta(days=1), tz)
+        return show_date(day)
 
     def assignee(raw: str) -> None:
         if raw == "none":

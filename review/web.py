@@ -361,7 +361,7 @@ def _article_labels_sync(request: Request, raw_id: str, fields: dict[str, Any]) 
 def audit(request: Request, session: Session = Depends(db)) -> Response:
     user = need_user(request, session, Role.supervisor)
     today = date.today()
-    return render(request, "audit.html", {"user": user, "start": (today - timedelta(days=30)).isoformat(), "end": today.isoformat()})
+    return render(request, "audit.html", {"user": user, "start": core.show_date(today - timedelta(days=30)), "end": core.show_date(today)})
 
 
 @router.get("/audit.csv")

@@ -1,5 +1,8 @@
 // Progressive enhancement only: every page works without JavaScript.
 document.addEventListener("DOMContentLoaded", () => {
+  // wide screens show the filters open (browsers without ::details-content would keep them folded)
+  const box = document.getElementById("filter-box");
+  if (box && window.matchMedia("(min-width: 701px)").matches) box.open = true;
   // filters apply as soon as a select changes (one less tap on a phone)
   const filters = document.getElementById("filters");
   if (filters) {

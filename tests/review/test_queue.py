@@ -93,7 +93,7 @@ def test_outlet_and_assignee_filters(client: TestClient, world: World) -> None:
         ("outlet=9999", "Không có nguồn tin số 9999"),
         ("theme=9", "Nhóm nhiệm vụ phải từ 1 đến 8"),
         ("risk=rat-cao", "Mức rủi ro"),
-        ("from=26/11/2026", "năm-tháng-ngày"),
+        ("from=31/02/2026", "ngày/tháng/năm"),
         ("from=2026-11-20&to=2026-11-01", "Đến ngày phải sau"),
         ("assignee=777", "Không có người dùng số 777"),
         ("q=" + "a" * 201, "dài quá 200"),
