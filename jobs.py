@@ -12,11 +12,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from classify.api import ClaimRef, Classifier, ItemIn, Result
+from classify.api import ClaimRef, Classifier, ItemIn, Result, risk_note
 from classify.model import SIDECAR_FILE
 from classify.stories import WINDOW_DAYS, StoryItem, cluster_stories, story_text
 from classify.text import clean
-from review.words import risk_note
 from settings import Settings
 from store.classifications import (
     active_claims,
@@ -299,7 +298,7 @@ def training_items_from_db(session: Session) -> list[Any]:
     for article, fix in latest_corrections(session):  # a correction outranks what a verdict implies
         li = out.setdefault(article.id, item(article))
         li.is_education, li.relevance = fix.is_education, fix.relevance.value
-        li.themes = [n for n in range(1, 9) if fix.theme_mask & (1 << (n - 1))]
+        li.themes = fix.themes
         li.real = True  # a reviewer's correction is the department's label: it weighs 3x and teaches relevance
     return [out[k] for k in sorted(out)]
 

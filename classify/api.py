@@ -52,6 +52,19 @@ LABELS = {
 MATCH_LEVELS = {"auto": "khớp chắc chắn", "suggest": "gợi ý, cần xem lại"}
 
 
+def reason_words(code: str) -> str:
+    """A risk reason code in the words the item page uses ("learned" → "Giống những tin … là sai")."""
+    if code == "source_kind":
+        return "Đăng trên kênh không chính thức"
+    return LABELS.get(code, code)
+
+
+def risk_note(risk: float, codes: list[str]) -> str:
+    """The note on an item's "created" event: 'Rủi ro 84% — lý do chính: …; …'."""
+    reasons = "; ".join(reason_words(c) for c in codes)
+    return f"Rủi ro {risk * 100:.0f}%" + (f" — lý do chính: {reasons}" if reasons else "")
+
+
 def claim_label(base: str, claim_id: int, level: str) -> str:
     """'… (kho tin sai #12, khớp chắc chắn)': the registry entry and how sure the match is, in words."""
     return f"{base} (kho tin sai #{claim_id}, {MATCH_LEVELS.get(level, level)})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from classify.api import LABELS as REASON_LABELS
+from classify.api import risk_note
 from store.feeds import SUCCESS
 from store.models import Feed, FeedKind, FetchStatus
 
@@ -72,19 +72,6 @@ def crawl_note(message: str) -> str:
     rest = _SKIPPED.sub(lambda s: f", bỏ qua {s.group(1)}", m["rest"])
     rest = _OLDER.sub(lambda s: f" (bỏ qua {s.group(1)} địa chỉ cũ hơn {s.group(2)} ngày)", rest)
     return f"{what}: {m['n']} {_UNITS[m['unit']]}{rest}"
-
-
-def reason_words(code: str) -> str:
-    """A risk reason code in the words the item page uses ("learned" → "Giống những tin … là sai")."""
-    if code == "source_kind":
-        return "Đăng trên kênh không chính thức"
-    return REASON_LABELS.get(code, code)
-
-
-def risk_note(risk: float, codes: list[str]) -> str:
-    """The note on an item's "created" event: 'Rủi ro 84% — lý do chính: …; …'."""
-    reasons = "; ".join(reason_words(c) for c in codes)
-    return f"Rủi ro {risk * 100:.0f}%" + (f" — lý do chính: {reasons}" if reasons else "")
 
 
 def event_note(note: str | None) -> str | None:

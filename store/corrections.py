@@ -16,8 +16,7 @@ def labels_of(c: Classification | LabelCorrection | None) -> dict[str, Any] | No
     """The three labels a reviewer can correct, as stored in the audit (``before``)."""
     if c is None:
         return None
-    themes = [n for n in range(1, 9) if c.theme_mask & (1 << (n - 1))]
-    return {"is_education": bool(c.is_education), "relevance": Relevance(c.relevance).value, "themes": themes}
+    return {"is_education": bool(c.is_education), "relevance": Relevance(c.relevance).value, "themes": c.themes}
 
 
 def add_correction(

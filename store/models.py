@@ -333,7 +333,12 @@ class Classification(Base):
     @property
     def themes(self) -> list[int]:
         """Task groups 1-8 this article touches."""
-        return [n for n in range(1, 9) if self.theme_mask & (1 << (n - 1))]
+        return Classification.themes_of(self.theme_mask)
+
+    @staticmethod
+    def themes_of(mask: int | None) -> list[int]:
+        """The task groups 1-8 set in a theme_mask."""
+        return [n for n in range(1, 9) if (mask or 0) & (1 << (n - 1))]
 
     @staticmethod
     def mask_of(themes: list[int]) -> int:
@@ -496,6 +501,11 @@ class LabelCorrection(Base):
 
     article: Mapped[Article] = relationship()
     user: Mapped[User | None] = relationship()
+
+    @property
+    def themes(self) -> list[int]:
+        """Task groups 1-8 the reviewer set."""
+        return Classification.themes_of(self.theme_mask)
 
 
 class JobRun(Base):

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import and_, case, column, exists, func, literal, literal_column, select, table, text
@@ -400,7 +400,6 @@ def queue_page(session: Session, f: QueueFilter, known_counts: tuple[dict[Review
         spread = _story_spread(session, [(r[13], r[14], r[15]) for r in by_id.values()])
         for item_id in ids:
             r = by_id[item_id]
-            mask = int(r[10] or 0)
             outlets, copies = spread.get(r[13], (1, 0))
             rows.append(
                 QueueRow(
@@ -414,7 +413,7 @@ def queue_page(session: Session, f: QueueFilter, known_counts: tuple[dict[Review
                     outlet=r[7],
                     published_at=r[8],
                     risk=float(r[9]) if r[9] is not None else None,
-                    themes=[n for n in range(1, 9) if mask & (1 << (n - 1))],
+                    themes=Classification.themes_of(r[10]),
                     assignee=r[11],
                     tier=r[12].value if r[12] is not None else "unknown",
                     outlets=outlets,
@@ -833,8 +832,7 @@ def own_recent_verdict(session: Session, item: ReviewItem, user: User, now: date
     ).first()
     if last is None or last[0] != user.id:
         return False
-    at = last[1] if last[1].tzinfo is not None else last[1].replace(tzinfo=UTC)  # SQLite returns naive UTC
-    return (now or utcnow()) - at < timedelta(hours=REOPEN_OWN_HOURS)
+    return (now or utcnow()) - last[1] < timedelta(hours=REOPEN_OWN_HOURS)  # UTCDateTime: always aware
 
 
 def may_reopen(session: Session, item: ReviewItem, user: User) -> bool:
@@ -917,11 +915,6 @@ def claim_from_item(
 
 
 # --- audit export -----------------------------------------------------------------------------
-def _aware(moment: datetime) -> datetime:
-    """A stored instant with its zone (SQLite hands UTC back without one)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def audit_columns(clock: str) -> list[str]:
     """The audit CSV's Vietnamese header; `clock` names the time zone of the times ('giờ Việt Nam, UTC+07:00')."""
     return ["Mã sự kiện", f"Thời điểm ({clock})", "Mã mục", "Địa chỉ bài", "Tiêu đề", "Người thực hiện", "Thao tác",
@@ -964,9 +957,9 @@ def _json(value: dict[str, Any] | None) -> str:
 
 def audit_events(session: Session, start: datetime, end: datetime, tz: tzinfo) -> Iterator[list[str]]:
     """Audit rows (review actions and label corrections) in [start, end), oldest first, on the city's clock."""
-    rows = heapq.merge(_event_rows(session, start, end), _correction_rows(session, start, end), key=lambda r: _aware(r[0]))
+    rows = heapq.merge(_event_rows(session, start, end), _correction_rows(session, start, end), key=lambda r: r[0])
     for at, (ident, *rest) in rows:
-        yield [ident, _aware(at).astimezone(tz).strftime("%d/%m/%Y %H:%M:%S"), *rest]
+        yield [ident, at.astimezone(tz).strftime("%d/%m/%Y %H:%M:%S"), *rest]
 
 
 # --- sources, claims, users -------------------------------------------------------------------
