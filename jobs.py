@@ -119,6 +119,13 @@ def reach(article: Article, tiers: dict[str, float]) -> float:
     return factor * (1.0 + math.log10(1.0 + total) / 2.0)
 
 
+def reach_by_tier() -> dict[str, float]:
+    """The reach factor per outlet tier that ``reach`` applies: the lexicon's [reach] table (sources.toml)."""
+    from classify.lexicon import Lexicons
+
+    return Lexicons.load().reach
+
+
 def recency(article: Article, now: datetime | None = None) -> float:
     """1.0 for an item published now, halving every RECENCY_HALF_LIFE_DAYS, never below 0.05."""
     when = article.published_at or article.collected_at or utcnow()
