@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from classify.api import ClaimRef, Classifier, ItemIn, Result, risk_note
@@ -333,10 +333,3 @@ def train_model(
     target = out_dir or trained_model_dir(settings)
     return train(seed_items() if base is None else base, claims, Lexicons.load(), target,
                  extra=extra, evaluate=evaluate, progress=progress)
-
-
-def claim_ids_matching(session: Session, article_id: int) -> list[int]:
-    """Claim ids an article was matched to (review app convenience)."""
-    from store.models import ClaimMatch
-
-    return list(session.scalars(select(ClaimMatch.claim_id).where(ClaimMatch.article_id == article_id)))
