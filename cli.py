@@ -524,7 +524,7 @@ def claims_list(app: App, include_inactive: bool) -> None:
 
 
 # --- users, serve (review/) -------------------------------------------------------------------
-from store.review import ReviewError  # noqa: E402  (light: sqlalchemy and our models only)
+from store.queue import ReviewError  # noqa: E402  (light: sqlalchemy and our models only)
 
 from review.keys import SecretKeyError  # noqa: E402
 
@@ -577,7 +577,7 @@ def users_password(app: App, username: str) -> None:
 @pass_app
 def users_list(app: App) -> None:
     """Users with their role and whether they are active."""
-    from store.review import list_users
+    from store.queue import list_users
 
     with app.sessions()() as session:
         for user in list_users(session):

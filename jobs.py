@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from classify.api import ClaimRef, Classifier, ItemIn, Result, risk_note
@@ -117,6 +117,13 @@ def reach(article: Article, tiers: dict[str, float]) -> float:
         except (TypeError, ValueError):
             continue
     return factor * (1.0 + math.log10(1.0 + total) / 2.0)
+
+
+def reach_by_tier() -> dict[str, float]:
+    """The reach factor per outlet tier that ``reach`` applies: the lexicon's [reach] table (sources.toml)."""
+    from classify.lexicon import Lexicons
+
+    return Lexicons.load().reach
 
 
 def recency(article: Article, now: datetime | None = None) -> float:
@@ -326,10 +333,3 @@ def train_model(
     target = out_dir or trained_model_dir(settings)
     return train(seed_items() if base is None else base, claims, Lexicons.load(), target,
                  extra=extra, evaluate=evaluate, progress=progress)
-
-
-def claim_ids_matching(session: Session, article_id: int) -> list[int]:
-    """Claim ids an article was matched to (review app convenience)."""
-    from store.models import ClaimMatch
-
-    return list(session.scalars(select(ClaimMatch.claim_id).where(ClaimMatch.article_id == article_id)))

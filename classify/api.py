@@ -293,10 +293,10 @@ class Classifier:
             relevance_score=round(d.relevance_score, 4),
             themes=themes,
             risk_score=round(min(1.0, max(0.0, risk)), 4),
-            reasons=reasons,
+            reasons=a.doc.stored(reasons),
             # a debunk refutes the claims it matches; any other item repeats them
-            claim_matches=[{**m.to_dict(), "stance": "refutes" if debunk else "repeats"} for m in matches],
-            evidence=evidence,
+            claim_matches=a.doc.stored([{**m.to_dict(), "stance": "refutes" if debunk else "repeats"} for m in matches]),
+            evidence=a.doc.stored(evidence),
             model_version=self.model_version,
         )
 

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 # Zero-width and bidi characters that break matching but are invisible to readers.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u202a-\u202e]")
@@ -119,14 +120,28 @@ class Doc:
     summary: str = ""
     text: str = ""
     _tokens: list[str] | None = field(default=None, repr=False)
+    # where ``text`` starts in the cleaned body: a summary repeated at its start is cut off (counted once), and
+    # evidence in ``text`` is moved back by this much so its offsets name the article's own words
+    text_from: int = 0
 
     @classmethod
     def of(cls, title: str | None, summary: str | None, text: str | None) -> Doc:
         """Clean the three fields (a summary repeated at the start of the text is kept once)."""
-        t, s, b = clean(title), clean(summary), clean((text or "")[: MAX_TEXT_CHARS * 2])[:MAX_TEXT_CHARS]
-        if s and b.startswith(s):
-            b = b[len(s):].lstrip()
-        return cls(t, s, b)
+        t, s, body = clean(title), clean(summary), clean((text or "")[: MAX_TEXT_CHARS * 2])[:MAX_TEXT_CHARS]
+        b = body[len(s):].lstrip() if s and body.startswith(s) else body
+        return cls(t, s, b, text_from=len(body) - len(b))
+
+    def stored(self, value: Any) -> Any:
+        """A copy of an evidence JSON value whose spans in ``text`` carry offsets into the whole cleaned body."""
+        if isinstance(value, list):
+            return [self.stored(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        out = {k: self.stored(v) for k, v in value.items()}
+        if out.get("field") == "text" and isinstance(out.get("start"), int) and isinstance(out.get("end"), int):
+            out["start"] += self.text_from
+            out["end"] += self.text_from
+        return out
 
     def field_text(self, name: str) -> str:
         """The cleaned text of one field."""

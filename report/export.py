@@ -11,11 +11,22 @@ from zoneinfo import ZoneInfo
 from report.cells import FORMULA_STARTS, csv_text, safe_cell, vn_number
 from report.weekly import WeeklyCoverage
 from report.weeks import local_text, readable, tz_caption
-from store import review as review_words
+from store.models import ReviewStatus, Verdict
 
-# the reviewers' own words, so a file says what the review app said ("Chuyển Sở GD&ĐT", not a synonym)
-VERDICT_LABELS = {v.value: label for v, label in review_words.VERDICT_LABELS.items()}
-STATUS_LABELS = {st.value: label for st, label in review_words.STATUS_LABELS.items()}
+# the reviewers' words for the review states, read by the review app too, so a file says what the app said
+# ("Chuyển Sở GD&ĐT", not a synonym); StrEnum keys also match the plain values stored in rows
+STATUS_LABELS: dict[ReviewStatus, str] = {
+    ReviewStatus.new: "Mới",
+    ReviewStatus.in_progress: "Đang xử lý",
+    ReviewStatus.escalated: "Chuyển Sở GD&ĐT",
+    ReviewStatus.resolved: "Đã xử lý",
+}
+VERDICT_LABELS: dict[Verdict, str] = {
+    Verdict.tin_gia: "Tin giả",
+    Verdict.tin_sai_su_that: "Tin sai sự thật",
+    Verdict.tin_xac_thuc: "Tin xác thực",
+    Verdict.khong_lien_quan: "Không liên quan",
+}
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 KIND_LABELS = {"press": "Báo chí", "portal": "Cổng TTĐT", "agency": "Cơ quan", "school": "Trường học", "social": "Mạng xã hội"}
 TIER_LABELS = {"city": "Thành phố", "national": "Trung ương"}

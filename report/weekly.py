@@ -12,7 +12,8 @@ from report.weeks import Period, day_period, parse_week, previous_week, weeks_en
 from settings import Settings
 from store import reports as q
 
-GROUP_LABELS = {
+# the eight task groups in a few words: column headers here, theme names in the review app
+THEME_LABELS = {
     1: "Nhận thức, truyền thông",
     2: "Thể chế, pháp luật",
     3: "Chuyển đổi số, AI",
@@ -37,7 +38,7 @@ COLUMNS: list[tuple[str, str]] = [
     ("nq71_task", "NQ71 theo nhiệm vụ"),
     ("nq71", "Tổng tin NQ71"),
     ("nq71_share", "Tỷ lệ NQ71/tin giáo dục (%)"),
-    *[(f"g{n}", f"Nhóm {n}: {GROUP_LABELS[n]}") for n in range(1, 9)],
+    *[(f"g{n}", f"Nhóm {n}: {THEME_LABELS[n]}") for n in range(1, 9)],
     ("flagged", "Tin bị gắn cờ"),
     ("tin_gia", "Kết luận tin giả"),
     ("tin_sai_su_that", "Kết luận tin sai sự thật"),

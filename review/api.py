@@ -10,10 +10,11 @@ from fastapi import APIRouter, Depends, Header, Path, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from report.export import STATUS_LABELS
 from report.weeks import local_text, tz_caption
-from review import core, labels, words
+from review import core, present, service
 from review.core import CSRF_HEADER, check_csrf, db, need_user, state
-from store import review as rv
+from store import queue as review_queue
 from store.corrections import corrections_for, labels_of
 from store.models import Relevance, ReviewEvent, ReviewStatus, Verdict
 
@@ -112,10 +113,10 @@ class Action(BaseModel):
 
     action: Literal["take", "assign", "escalate", "verdict", "reopen", "claim", "note"]
     version: int = Field(ge=1)
-    note: str | None = Field(default=None, max_length=rv.MAX_NOTE)
+    note: str | None = Field(default=None, max_length=present.MAX_NOTE)
     verdict: Verdict | None = None
     assignee_id: int | None = Field(default=None, ge=1)
-    text: str | None = Field(default=None, max_length=rv.MAX_CLAIM)
+    text: str | None = Field(default=None, max_length=present.MAX_CLAIM)
     refutation_url: str | None = Field(default=None, max_length=1000)
 
 
@@ -146,12 +147,12 @@ def me(request: Request, session: Session = Depends(db)) -> Me:
 def queue(request: Request, session: Session = Depends(db)) -> Queue:
     """The queue with the same filters as the page: status, outlet, theme, risk, from, to, assignee, mine, q, page."""
     user = need_user(request, session)
-    f, errors, _ = core.parse_filters(session, dict(request.query_params), user, state(request).tz)
+    f, errors, _ = present.parse_filters(session, dict(request.query_params), user, state(request).tz)
     if errors:
-        raise rv.ReviewError(" ".join(errors))
-    page = rv.queue_page(session, f, state(request).counts.get(session, f))
+        raise review_queue.ReviewError(" ".join(errors))
+    page = review_queue.queue_page(session, f, state(request).counts.get(session, f))
     return Queue(
-        items=[QueueItem(**r.__dict__, status_label=rv.STATUS_LABELS[r.status]) for r in page.rows],
+        items=[QueueItem(**r.__dict__, status_label=STATUS_LABELS[r.status]) for r in page.rows],
         counts={s.value: n for s, n in page.counts.items()},
         total=page.total,
         page=page.page,
@@ -162,13 +163,15 @@ def queue(request: Request, session: Session = Depends(db)) -> Queue:
 
 def item_out(session: Session, item_id: int, tz: ZoneInfo) -> ItemOut:
     """The item as JSON."""
-    d = rv.item_detail(session, item_id)
-    at = 0
+    d = present.item_detail(review_queue.item_record(session, item_id))
     highlights = []
-    for seg in d.segments:
-        if seg.label:
-            highlights.append({"start": at, "end": at + len(seg.text), "text": seg.text, "label": seg.label})
-        at += len(seg.text)
+    for name, runs in d.marks.items():
+        at = 0
+        for seg in runs:
+            if seg.label:
+                highlights.append({"field": name, "start": at, "end": at + len(seg.text), "text": seg.text,
+                                   "label": seg.label})
+            at += len(seg.text)
     return ItemOut(
         id=d.item.id,
         version=d.item.version,
@@ -197,8 +200,8 @@ def history_event(event: ReviewEvent, tz: ZoneInfo) -> Event:
     return Event(
         at=event.at, at_local=local_text(event.at, tz.key), clock=tz_caption(tz.key, event.at),
         user=event.user.username if event.user else None, action=event.action,
-        action_label=rv.ACTION_LABELS.get(event.action, event.action), before=event.before, after=event.after,
-        note=words.event_note(event.note),
+        action_label=present.ACTION_LABELS.get(event.action, event.action), before=event.before, after=event.after,
+        note=present.event_note(event.note),
     )
 
 
@@ -227,7 +230,7 @@ def act(
         with core.transaction(session):
             result = run_action(session, user, item_id, body.action, fields)
             claim_id = result.id if body.action == "claim" else None
-    except rv.AlreadyDone as done:  # already so: not an error
+    except service.AlreadyDone as done:  # already so: not an error
         session.rollback()
         return ActionResult(ok=True, message=str(done), item=item_out(session, item_id, state(request).tz))
     state(request).counts.clear()
@@ -243,7 +246,7 @@ class LabelsIn(BaseModel):
     is_education: bool
     relevance: Relevance
     themes: list[int] = Field(default_factory=list, max_length=8)
-    note: str | None = Field(default=None, max_length=rv.MAX_NOTE)
+    note: str | None = Field(default=None, max_length=present.MAX_NOTE)
 
 
 class Correction(BaseModel):
@@ -263,7 +266,7 @@ class ArticleLabels(BaseModel):
 
 
 def article_labels(session: Session, article_id: int) -> ArticleLabels:
-    article = labels.get_article(session, article_id)
+    article = review_queue.get_article(session, article_id)
     return ArticleLabels(
         article_id=article.id,
         model=labels_of(article.classification),
@@ -294,8 +297,8 @@ def set_labels(
     check_csrf(request, x_csrf_token)
     edu = "1" if body.is_education else "0"
     with core.transaction(session):
-        given = labels.parse_labels(edu, body.relevance.value, [str(t) for t in body.themes], body.note)
-        labels.correct(session, user, article_id, given)
+        given = present.parse_labels(edu, body.relevance.value, [str(t) for t in body.themes], body.note)
+        service.correct(session, user, article_id, given)
     return article_labels(session, article_id)
 
 
@@ -313,5 +316,5 @@ def claims(request: Request, session: Session = Depends(db)) -> list[ClaimOut]:
             created_at=r.claim.created_at,
             matches=[{"article_id": a.id, "title": a.title, "url": a.url, "outlet": o, "similarity": s, "level": lv} for a, o, s, lv in r.matches],
         )
-        for r in rv.claims_with_matches(session)
+        for r in review_queue.claims_with_matches(session)
     ]

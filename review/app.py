@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -23,15 +21,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import event
-from sqlalchemy.orm import Session
 
+import jobs
 from report.cells import vn_number
 from report.weeks import local_text, tz_caption
-from review import core, words
+from review import core, present
 from review.keys import session_key
 from settings import Settings
 from store.db import make_engine, make_session_factory
-from store.review import ReviewError
+from store.queue import ReviewError
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -105,11 +103,6 @@ def http_error_words(code: int, method: str, detail: str) -> str:
     return f"Yêu cầu không thực hiện được (mã {code}). / {detail}"
 
 
-def _dashboard(app: FastAPI) -> None:
-    """Show the dashboard link only when the report room's modules are importable (report.weekly, report.alerts)."""
-    app.state.dashboard_available = all(importlib.util.find_spec(m) is not None for m in ("report.weekly", "report.alerts"))
-
-
 def _sqlite_read_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """Queue filters probe article and classification rows by id: a memory map and a bigger page cache
     keep those probes off the read() path (256 MB is address space, not resident memory)."""
@@ -123,7 +116,6 @@ def preload(app: FastAPI) -> float:
     """Load the classifier the claim recheck needs now, not on a reviewer's first claim (2.6 s → 0.6 s); seconds taken."""
     started = time.perf_counter()
     try:
-        jobs = importlib.import_module("jobs")
         app_state: core.AppState = app.state.nq71
         with app_state.sessions() as session:
             jobs.cached_classifier(session, app_state.settings)
@@ -155,17 +147,16 @@ def create_app(settings: Settings, warm: bool = False) -> FastAPI:
         serializer=URLSafeTimedSerializer(key, salt="nq71-session"),
         tz=ZoneInfo(settings.timezone),
         counts=core.CountCache(settings.queue_count_seconds),
-        reach=core.reach_factors(),
+        reach=jobs.reach_by_tier(),
     )
     app.state.engine = engine
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["local"] = _local(ZoneInfo(settings.timezone))
     templates.env.filters["num"] = vn_number
-    templates.env.filters["event_note"] = words.event_note
+    templates.env.filters["event_note"] = present.event_note
     templates.env.globals["clock"] = tz_caption(settings.timezone)
     templates.env.filters["pct"] = lambda v: "—" if v is None else f"{float(v) * 100:.0f}%"
     app.state.templates = templates
-    _dashboard(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     app.add_middleware(CookieSessionMiddleware, secure=settings.cookie_secure)
@@ -211,13 +202,10 @@ def create_app(settings: Settings, warm: bool = False) -> FastAPI:
         problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', [])[1:])}: {e.get('msg')}" for e in exc.errors())
         return JSONResponse({"detail": f"Dữ liệu không hợp lệ: {problems}"}, status_code=422)
 
-    from review import api, web
+    from review import api, dashboard, web
 
     app.include_router(web.router)
-    if app.state.dashboard_available:
-        from review import dashboard
-
-        app.include_router(dashboard.router)
+    app.include_router(dashboard.router)
     app.include_router(api.router)
 
     @app.get("/api/openapi.json", include_in_schema=False)
@@ -236,10 +224,3 @@ def app_from_environment() -> FastAPI:
     from settings import load_settings
 
     return create_app(load_settings(), warm=True)
-
-
-def session_for(app: FastAPI) -> Session:
-    """A database session on the app's database (tests, scripts)."""
-    state: core.AppState = app.state.nq71
-    return state.sessions()
-

@@ -1,4 +1,4 @@
-"""Plumbing shared by the HTML pages and the JSON API: cookie sessions, CSRF, the current user, filters."""
+"""Plumbing shared by the HTML pages and the JSON API: cookie sessions, CSRF, the current user, cached counts."""
 
 from __future__ import annotations
 
@@ -6,23 +6,21 @@ import hmac
 import secrets
 import threading
 import time
-import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from settings import Settings
-from store.models import Outlet, ReviewStatus, Role, User
+from review.service import Forbidden, require_role
 from review.users import session_user
-from store.review import MAX_QUERY, MAX_ROW_ID, RISK_BANDS, Forbidden, QueueFilter, ReviewError, require_role, status_counts
+from store.models import ReviewStatus, Role, User
+from store.queue import QueueFilter, status_counts
 
 COOKIE = "nq71_session"
 SESSION_HOURS = 12
@@ -82,18 +80,7 @@ class AppState:
     serializer: URLSafeTimedSerializer
     tz: ZoneInfo
     counts: CountCache
-    reach: dict[str, float] = field(default_factory=dict)  # outlet tier → reach factor of the priority
-
-
-def reach_factors() -> dict[str, float]:
-    """The priority's reach factor per outlet tier, as the classifier reads it (config/lexicon/sources.toml [reach])."""
-    from classify.lexicon import DEFAULT_DIR
-
-    try:
-        with open(DEFAULT_DIR / "sources.toml", "rb") as fh:
-            return {str(k): float(v) for k, v in tomllib.load(fh).get("reach", {}).items()}
-    except (OSError, tomllib.TOMLDecodeError, TypeError, ValueError):
-        return {}
+    reach: dict[str, float] = field(default_factory=dict)  # outlet tier → reach factor of the priority (jobs.reach_by_tier)
 
 
 def state(request: Request) -> AppState:
@@ -220,135 +207,3 @@ def need_user(request: Request, session: Session, role: Role = Role.reviewer) ->
         raise LoginRequired()
     require_role(user, role)
     return user
-
-
-# --- parsing what people type -----------------------------------------------------------------
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)  # dates a time zone can shift without overflow
-
-
-def parse_int(raw: str | None, what: str, minimum: int = 1) -> int:
-    """A whole number from a form or query value, or a clear message."""
-    value = (raw or "").strip()
-    if not value.lstrip("-").isdigit() or len(value) > 12:
-        raise ReviewError(f"{what} phải là một số nguyên.")
-    number = int(value)
-    if number < minimum:
-        raise ReviewError(f"{what} phải từ {minimum} trở lên.")
-    if number > MAX_ROW_ID:
-        raise ReviewError(f"{what} quá lớn (tối đa {MAX_ROW_ID}).")
-    return number
-
-
-def parse_date(raw: str, what: str) -> date:
-    """A dd/mm/yyyy (or ISO yyyy-mm-dd) date between 1900 and 2999, or a clear message."""
-    text = raw.strip()
-    try:  # reviewers type the Vietnamese order; links and the API keep ISO
-        day = datetime.strptime(text, "%d/%m/%Y").date() if "/" in text else date.fromisoformat(text)
-    except ValueError:
-        raise ReviewError(f"{what} phải có dạng ngày/tháng/năm, ví dụ 26/11/2026 (hoặc năm-tháng-ngày 2026-11-26)."
-                          " / Use dd/mm/yyyy.") from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise ReviewError(f"{what} phải trong khoảng {show_date(FIRST_DAY)} đến {show_date(LAST_DAY)}.")
-    return day
-
-
-def show_date(day: date) -> str:
-    """A date as reviewers read and type it: dd/mm/yyyy."""
-    return day.strftime("%d/%m/%Y")
-
-
-def local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    """00:00 of a day in the city's time zone."""
-    return datetime(day.year, day.month, day.day, tzinfo=tz)
-
-
-def parse_filters(
-    session: Session, params: Mapping[str, str], user: User, tz: ZoneInfo, default_open: bool = False
-) -> tuple[QueueFilter, list[str], dict[str, str]]:
-    """Queue filters from query parameters; bad values are dropped with a message each.
-
-    ``status=all`` shows every status; with ``default_open`` no status means the work still to do."""
-    f = QueueFilter()
-    errors: list[str] = []
-    kept: dict[str, str] = {}
-
-    def get(key: str) -> str:
-        return (params.get(key) or "").strip()
-
-    def attempt(key: str, apply: Any) -> None:
-        raw = get(key)
-        if not raw:
-            return
-        try:
-            shown = apply(raw)  # a parser may give back the value as reviewers read it (dates: dd/mm/yyyy)
-            kept[key] = shown if isinstance(shown, str) else raw
-        except ReviewError as exc:
-            errors.append(str(exc))
-
-    def status(raw: str) -> None:
-        if raw == "all":
-            return
-        try:
-            f.status = ReviewStatus(raw)
-        except ValueError:
-            raise ReviewError("Trạng thái không hợp lệ.") from None
-
-    def outlet(raw: str) -> None:
-        f.outlet_id = parse_int(raw, "Nguồn tin")
-        if session.get(Outlet, f.outlet_id) is None:
-            f.outlet_id = None
-            raise ReviewError(f"Không có nguồn tin số {raw}.")
-
-    def theme(raw: str) -> None:
-        f.theme = parse_int(raw, "Nhóm nhiệm vụ")
-        if f.theme > 8:
-            f.theme = None
-            raise ReviewError("Nhóm nhiệm vụ phải từ 1 đến 8.")
-
-    def risk(raw: str) -> None:
-        if raw not in RISK_BANDS:
-            raise ReviewError("Mức rủi ro phải là thấp, trung bình hoặc cao.")
-        f.risk = raw
-
-    def date_from(raw: str) -> str:
-        day = parse_date(raw, "Từ ngày")
-        f.published_from = local_midnight(day, tz)
-        return show_date(day)
-
-    def date_to(raw: str) -> str:
-        day = parse_date(raw, "Đến ngày")
-        f.published_to = local_midnight(day + timedelta(days=1), tz)
-        return show_date(day)
-
-    def assignee(raw: str) -> None:
-        if raw == "none":
-            f.unassigned = True
-            return
-        f.assignee_id = parse_int(raw, "Người xử lý")
-        if session.get(User, f.assignee_id) is None:
-            f.assignee_id = None
-            raise ReviewError(f"Không có người dùng số {raw}.")
-
-    def query(raw: str) -> None:
-        if len(raw) > MAX_QUERY:
-            raise ReviewError(f"Từ khóa tìm kiếm dài quá {MAX_QUERY} ký tự.")
-        f.q = raw
-
-    def page(raw: str) -> None:
-        f.page = parse_int(raw, "Trang")
-
-    for key, fn in (("status", status), ("outlet", outlet), ("theme", theme), ("risk", risk), ("from", date_from),
-                    ("to", date_to), ("assignee", assignee), ("q", query), ("page", page)):
-        attempt(key, fn)
-    f.open_only = default_open and f.status is None and kept.get("status") != "all"
-    if get("mine") in {"1", "on", "true"}:
-        f.assignee_id, f.unassigned = user.id, False
-        kept["mine"] = "1"
-    if f.published_from and f.published_to and f.published_to <= f.published_from:
-        errors.append("Đến ngày phải sau hoặc bằng Từ ngày.")
-    return f, errors, kept
-
-
-def outlets_for_filter(session: Session) -> list[tuple[int, str]]:
-    """Outlets for the filter select."""
-    return [(i, n) for i, n in session.execute(select(Outlet.id, Outlet.name).order_by(Outlet.name))]

@@ -15,11 +15,11 @@ from report.charts import weeks_png
 from report.files import CHART_WEEKS, DOWNLOADS, week_download
 from report.weekly import weekly_coverage
 from report.weeks import Period, PeriodError, day_period, neighbours, parse_week, previous_week, readable, week_period
-from review import core
+from review import present
 from review.core import db, need_user, state
 from review.web import render
 from store import reports as q
-from store import review as rv
+from store import queue as review_queue
 
 router = APIRouter(include_in_schema=False)
 
@@ -100,7 +100,7 @@ def dashboard_chart(request: Request, session: Session = Depends(db)) -> Respons
     try:
         period = _week(request)
     except PeriodError as exc:
-        raise rv.ReviewError(_week_words(request, exc)) from None
+        raise review_queue.ReviewError(_week_words(request, exc)) from None
     png = weeks_png(session, period.label, CHART_WEEKS, state(request).settings)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
 
@@ -117,7 +117,7 @@ MEDIA_TYPES = {
 def dashboard_file(fmt: str, request: Request, session: Session = Depends(db)) -> Response:
     user = need_user(request, session)
     if fmt not in DOWNLOADS:
-        raise rv.NotFound(f"Không có tệp .{fmt[:10]}: chọn CSV, XLSX, DOCX hoặc PNG.")
+        raise review_queue.NotFound(f"Không có tệp .{fmt[:10]}: chọn CSV, XLSX, DOCX hoặc PNG.")
     try:
         period = _week(request)
     except PeriodError as exc:
@@ -131,14 +131,14 @@ def _list_params(request: Request) -> tuple[str, Period, str | None, int]:
     params = request.query_params
     what = params.get("what", "items")
     if what not in SET_LABELS:
-        raise rv.ReviewError(f"Không có loại tin {what[:30]!r}: chọn một trong {', '.join(SET_LABELS)}.")
-    first = core.parse_date(params.get("from", ""), "Từ ngày")
-    last = core.parse_date(params.get("to", ""), "Đến ngày")
+        raise review_queue.ReviewError(f"Không có loại tin {what[:30]!r}: chọn một trong {', '.join(SET_LABELS)}.")
+    first = present.parse_date(params.get("from", ""), "Từ ngày")
+    last = present.parse_date(params.get("to", ""), "Đến ngày")
     try:
         period = day_period(first, last, state(request).settings.timezone)
     except PeriodError:
-        raise rv.ReviewError("Đến ngày phải sau hoặc bằng từ ngày. / The period ends before it starts.") from None
-    page = core.parse_int(params.get("page") or "1", "Trang")
+        raise review_queue.ReviewError("Đến ngày phải sau hoặc bằng từ ngày. / The period ends before it starts.") from None
+    page = present.parse_int(params.get("page") or "1", "Trang")
     return what, period, (params.get("outlet") or "").strip() or None, page
 
 
@@ -147,11 +147,11 @@ def article_list(request: Request, session: Session = Depends(db)) -> Response:
     user = need_user(request, session)
     try:
         what, period, slug, page = _list_params(request)
-    except rv.ReviewError as exc:
+    except review_queue.ReviewError as exc:
         return render(request, "articles.html", {"user": user, "error": str(exc)}, 400)
     outlet = q.outlet_by_slug(session, slug) if slug else None
     if slug and outlet is None:
-        raise rv.NotFound(f"Không có cơ quan {slug[:40]!r}.")
+        raise review_queue.NotFound(f"Không có cơ quan {slug[:40]!r}.")
     total, rows = q.articles_behind(session, what, period.start, period.end, outlet.id if outlet else None,
                                     PAGE_SIZE, (page - 1) * PAGE_SIZE)
     week = week_period(period.first_day, state(request).settings.timezone)

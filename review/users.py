@@ -17,7 +17,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from store.models import LoginThrottle, Role, User, UserSession, utcnow
-from store.review import Forbidden, NotFound, ReviewError, require_role
+from review.service import Forbidden, require_role
+from store.queue import NotFound, ReviewError
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD = 10

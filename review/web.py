@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import date, timedelta
 from typing import Any
@@ -13,9 +12,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+import jobs
 from report.cells import csv_text
-from report.weeks import tz_caption
-from review import core, labels, words
+from report.export import STATUS_LABELS, VERDICT_LABELS
+from report.weekly import THEME_LABELS
+from report.weeks import PeriodError, day_period, tz_caption
+from review import core, present, service
 from review.core import check_csrf, db, flash, need_user, state
 from review.users import (
     authenticate,
@@ -29,7 +31,7 @@ from review.users import (
     set_active,
     set_role,
 )
-from store import review as rv
+from store import queue as review_queue
 from store.corrections import corrections_for
 from store.models import Role, User
 from store.queries import outlets_with_feeds
@@ -44,16 +46,15 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
     base = {
         "csrf": core.csrf_token(request),
         "flash": core.pop_flash(request),
-        "STATUS_LABELS": rv.STATUS_LABELS,
-        "VERDICT_LABELS": rv.VERDICT_LABELS,
-        "ROLE_LABELS": rv.ROLE_LABELS,
-        "ACTION_LABELS": rv.ACTION_LABELS,
-        "THEME_LABELS": rv.THEME_LABELS,
-        "RISK_LABELS": rv.RISK_LABELS,
+        "STATUS_LABELS": STATUS_LABELS,
+        "VERDICT_LABELS": VERDICT_LABELS,
+        "ROLE_LABELS": present.ROLE_LABELS,
+        "ACTION_LABELS": present.ACTION_LABELS,
+        "THEME_LABELS": THEME_LABELS,
+        "RISK_LABELS": present.RISK_LABELS,
         "Role": Role,
-        "has_role": rv.has_role,
+        "has_role": service.has_role,
         "user": None,
-        "dashboard": request.app.state.dashboard_available,
     }
     base.update(context)
     response: HTMLResponse = templates.TemplateResponse(request, name, base, status_code=status_code)
@@ -143,15 +144,15 @@ def home() -> Response:
 def queue(request: Request, session: Session = Depends(db)) -> Response:
     user = need_user(request, session)
     params = dict(request.query_params)
-    f, errors, kept = core.parse_filters(session, params, user, state(request).tz, default_open=True)
+    f, errors, kept = present.parse_filters(session, params, user, state(request).tz, default_open=True)
     counts = state(request).counts
     try:
-        page = rv.queue_page(session, f, counts.get(session, f))
-    except rv.ReviewError as exc:
+        page = review_queue.queue_page(session, f, counts.get(session, f))
+    except review_queue.ReviewError as exc:
         errors.append(str(exc))
         f.q = None
         kept.pop("q", None)
-        page = rv.queue_page(session, f, counts.get(session, f))
+        page = review_queue.queue_page(session, f, counts.get(session, f))
 
     def link(**changes: Any) -> str:
         merged = {**kept, **{k: str(v) for k, v in changes.items() if v is not None}}
@@ -169,8 +170,8 @@ def queue(request: Request, session: Session = Depends(db)) -> Response:
             "filters": kept,
             "errors": errors,
             "link": link,
-            "outlets": core.outlets_for_filter(session),
-            "users": rv.list_users(session),
+            "outlets": review_queue.outlet_choices(session),
+            "users": review_queue.list_users(session),
             "reach": state(request).reach,
         },
         400 if errors else 200,
@@ -182,7 +183,8 @@ def _item_page(
     request: Request, session: Session, user: User, item_id: int, error: str | None = None,
     form: dict[str, str] | None = None, status_code: int = 200,
 ) -> HTMLResponse:
-    detail = rv.item_detail(session, item_id, user)
+    record = review_queue.item_record(session, item_id)
+    detail = present.item_detail(record, service.own_recent_verdict(session, record.item, user))
     return render(
         request,
         "item.html",
@@ -194,9 +196,9 @@ def _item_page(
 def _path_id(raw: str, what: str, missing: str) -> int:
     """An id from the URL path; anything that is not one is a 404 naming what was asked for."""
     try:
-        return core.parse_int(raw, what)
-    except rv.ReviewError:
-        raise rv.NotFound(f"{missing} {raw[:20]!r}.") from None
+        return present.parse_int(raw, what)
+    except review_queue.ReviewError:
+        raise review_queue.NotFound(f"{missing} {raw[:20]!r}.") from None
 
 
 def _parse_item_id(raw: str) -> int:
@@ -223,48 +225,37 @@ DONE = {
 def run_action(session: Session, user: User, item_id: int, action: str, fields: dict[str, str]) -> Any:
     """Do one action on an item; ReviewError carries the message when it cannot be done."""
     if action == "note":  # a note changes nothing on the item: no version to check
-        return rv.add_note(session, item_id, user, fields.get("note"))
-    version = core.parse_int(fields.get("version"), "Phiên bản", minimum=1) if fields.get("version") else None
+        return service.add_note(session, item_id, user, fields.get("note"))
+    version = present.parse_int(fields.get("version"), "Phiên bản", minimum=1) if fields.get("version") else None
     if version is None:
-        raise rv.ReviewError("Thiếu phiên bản của mục (tải lại trang rồi thử lại).")
+        raise review_queue.ReviewError("Thiếu phiên bản của mục (tải lại trang rồi thử lại).")
     if action == "take":
-        return rv.take(session, item_id, user, version)
+        return service.take(session, item_id, user, version)
     if action == "assign":
-        rv.require_role(user, Role.supervisor)
-        return rv.assign(session, item_id, user, core.parse_int(fields.get("assignee_id"), "Người được giao"), version)
+        service.require_role(user, Role.supervisor)
+        return service.assign(session, item_id, user, present.parse_int(fields.get("assignee_id"), "Người được giao"), version)
     if action == "escalate":
-        return rv.escalate(session, item_id, user, fields.get("note"), version)
+        return service.escalate(session, item_id, user, fields.get("note"), version)
     if action == "verdict":
-        return rv.give_verdict(session, item_id, user, rv.parse_verdict(fields.get("verdict")), fields.get("note"), version)
+        return service.give_verdict(session, item_id, user, present.parse_verdict(fields.get("verdict")), fields.get("note"), version)
     if action == "reopen":
-        return rv.reopen(session, item_id, user, fields.get("note"), version)
+        return service.reopen(session, item_id, user, fields.get("note"), version)
     if action == "claim":
-        return rv.claim_from_item(session, item_id, user, fields.get("text"), fields.get("refutation_url"), version)
-    raise rv.NotFound(f"Không có thao tác {action!r}.")
-
-
-def _import_jobs() -> Any:
-    """The top-level jobs module (classify/store glue), imported late: it loads the classifier's libraries."""
-    return importlib.import_module("jobs")
+        return service.claim_from_item(session, item_id, user, fields.get("text"), fields.get("refutation_url"), version)
+    raise review_queue.NotFound(f"Không có thao tác {action!r}.")
 
 
 def recheck_claim(request: Request, claim_id: int) -> str:
     """Match the new claim against stored articles (classify room's jobs module); never loses the claim."""
     settings = state(request).settings
     try:
-        jobs = _import_jobs()
-    except ImportError:
-        log.warning("jobs module missing: claim %s registered but not rechecked", claim_id)
-        return "Chưa đối chiếu lại được các bài cũ (thiếu mô-đun đối chiếu)."
-    try:
         with state(request).sessions() as session, session.begin():
             classifier = jobs.cached_classifier(session, settings)  # loaded at app start (review.app.preload)
-            result = jobs.recheck_claim(session, classifier, claim_id, settings)
+            found = jobs.recheck_claim(session, classifier, claim_id, settings)
     except Exception:  # the claim is stored; a failed recheck must not look like a failed action
         log.exception("recheck of claim %s failed", claim_id)
         return "Đối chiếu lại các bài cũ gặp lỗi; quản trị viên xem nhật ký máy chủ."
-    found = len(result) if isinstance(result, (list, tuple, set)) else result if isinstance(result, int) else None
-    return f"Đã đối chiếu lại: {found} bài khớp." if found is not None else "Đã đối chiếu lại các bài cũ."
+    return f"Đã đối chiếu lại: {found} bài khớp."
 
 
 @router.post("/items/{item_id}/{action}")
@@ -281,19 +272,19 @@ def _item_action_sync(request: Request, raw_id: str, action: str, fields: dict[s
         check_csrf(request, fields.get("csrf"))
         item_id = _parse_item_id(raw_id)
         if action not in ACTIONS:
-            raise rv.NotFound(f"Không có thao tác {action[:30]!r}.")
+            raise review_queue.NotFound(f"Không có thao tác {action[:30]!r}.")
         try:
             with core.transaction(session):
                 result = run_action(session, user, item_id, action, fields)
                 claim_id = result.id if action == "claim" else None
             state(request).counts.clear()
-        except rv.NotFound:
+        except review_queue.NotFound:
             raise
-        except rv.AlreadyDone as done:  # already so: said as information, not as an error
+        except service.AlreadyDone as done:  # already so: said as information, not as an error
             session.rollback()
             flash(request, str(done))
             return redirect(f"/items/{item_id}")
-        except rv.ReviewError as exc:
+        except review_queue.ReviewError as exc:
             session.rollback()
             kept = {k: v for k, v in fields.items() if k not in {"csrf", "version"}}
             kept["action"] = action
@@ -310,11 +301,11 @@ def _article_page(
     request: Request, session: Session, user: User, article_id: int, error: str | None = None,
     form: dict[str, Any] | None = None, status_code: int = 200,
 ) -> HTMLResponse:
-    article = labels.get_article(session, article_id)
+    article = review_queue.get_article(session, article_id)
     context = {
-        "user": user, "a": article, "error": error, "form": form, "RELEVANCE_LABELS": labels.RELEVANCE_LABELS,
+        "user": user, "a": article, "error": error, "form": form, "RELEVANCE_LABELS": present.RELEVANCE_LABELS,
         "history": corrections_for(session, article_id),
-        "item_id": rv.item_ids_for_articles(session, [article_id]).get(article_id),
+        "item_id": review_queue.item_ids_for_articles(session, [article_id]).get(article_id),
     }
     return render(request, "article.html", context, status_code)
 
@@ -344,12 +335,12 @@ def _article_labels_sync(request: Request, raw_id: str, fields: dict[str, Any]) 
         article_id = _parse_article_id(raw_id)
         try:
             with core.transaction(session):
-                given = labels.parse_labels(fields.get("is_education"), fields.get("relevance"), fields["themes"],
+                given = present.parse_labels(fields.get("is_education"), fields.get("relevance"), fields["themes"],
                                             fields.get("note"))
-                labels.correct(session, user, article_id, given)
-        except rv.NotFound:
+                service.correct(session, user, article_id, given)
+        except review_queue.NotFound:
             raise
-        except rv.ReviewError as exc:
+        except review_queue.ReviewError as exc:
             session.rollback()
             return _article_page(request, session, user, article_id, str(exc), fields, exc.status_code)
     flash(request, "Đã lưu nhãn; lần huấn luyện lại sau sẽ học từ nhãn này.")
@@ -361,7 +352,7 @@ def _article_labels_sync(request: Request, raw_id: str, fields: dict[str, Any]) 
 def audit(request: Request, session: Session = Depends(db)) -> Response:
     user = need_user(request, session, Role.supervisor)
     today = date.today()
-    return render(request, "audit.html", {"user": user, "start": core.show_date(today - timedelta(days=30)), "end": core.show_date(today)})
+    return render(request, "audit.html", {"user": user, "start": present.show_date(today - timedelta(days=30)), "end": present.show_date(today)})
 
 
 @router.get("/audit.csv")
@@ -369,14 +360,15 @@ def audit_csv(request: Request, session: Session = Depends(db)) -> Response:
     user = need_user(request, session, Role.supervisor)
     start_raw, end_raw = request.query_params.get("from", ""), request.query_params.get("to", "")
     try:
-        start = core.parse_date(start_raw, "Từ ngày")
-        end = core.parse_date(end_raw, "Đến ngày")
-        lo, hi = rv.day_bounds(start, end, state(request).tz)
-    except rv.ReviewError as exc:
-        return render(request, "audit.html", {"user": user, "error": str(exc), "start": start_raw[:10], "end": end_raw[:10]}, 400)
+        start = present.parse_date(start_raw, "Từ ngày")
+        end = present.parse_date(end_raw, "Đến ngày")
+        period = day_period(start, end, state(request).tz.key)
+    except (review_queue.ReviewError, PeriodError) as exc:
+        error = "Ngày kết thúc phải sau hoặc bằng ngày bắt đầu." if isinstance(exc, PeriodError) else str(exc)
+        return render(request, "audit.html", {"user": user, "error": error, "start": start_raw[:10], "end": end_raw[:10]}, 400)
     tz = state(request).tz
-    header = rv.audit_columns(tz_caption(tz.key))
-    body = csv_text(header, rv.audit_events(session, lo, hi, tz))  # cells made safe for spreadsheets
+    header = present.audit_columns(tz_caption(tz.key))
+    body = csv_text(header, present.audit_events(session, period.start, period.end, tz))  # cells made safe for spreadsheets
     name = f"nhat-ky-tham-dinh_{start.isoformat()}_{end.isoformat()}.csv"
     return Response(body, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -386,8 +378,8 @@ def audit_csv(request: Request, session: Session = Depends(db)) -> Response:
 def sources(request: Request, session: Session = Depends(db)) -> Response:
     user = need_user(request, session)
     return render(request, "sources.html", {"user": user, "outlets": outlets_with_feeds(session), "tz": state(request).tz,
-                                            "status_label": words.fetch_status_label, "problem": words.feed_problem,
-                                            "note": words.feed_note, "kind_labels": words.FEED_KIND_LABELS})
+                                            "status_label": present.fetch_status_label, "problem": present.feed_problem,
+                                            "note": present.feed_note, "kind_labels": present.FEED_KIND_LABELS})
 
 
 @router.post("/feeds/{feed_id}/{what}")
@@ -396,12 +388,12 @@ def feed_pause(
 ) -> Response:
     user = need_user(request, session)
     check_csrf(request, csrf)
-    rv.require_role(user, Role.admin)
+    service.require_role(user, Role.admin)
     if what not in {"pause", "resume"}:
-        raise rv.NotFound("Thao tác phải là pause hoặc resume.")
-    fid = core.parse_int(feed_id, "Mã nguồn cấp")
+        raise review_queue.NotFound("Thao tác phải là pause hoặc resume.")
+    fid = present.parse_int(feed_id, "Mã nguồn cấp")
     with core.transaction(session):
-        feed = rv.set_feed_paused(session, fid, user, what == "pause")
+        feed = service.set_feed_paused(session, fid, user, what == "pause")
         url = feed.url
     flash(request, f"{'Đã tạm dừng' if what == 'pause' else 'Đã chạy lại'} nguồn cấp {url}.")
     return redirect("/sources")
@@ -411,8 +403,8 @@ def feed_pause(
 @router.get("/claims")
 def claims(request: Request, session: Session = Depends(db)) -> Response:
     user = need_user(request, session)
-    rows = rv.claims_with_matches(session)
-    item_of = rv.item_ids_for_articles(session, {a.id for r in rows for a, *_ in r.matches} | {r.claim.source_article_id for r in rows if r.claim.source_article_id})
+    rows = review_queue.claims_with_matches(session)
+    item_of = review_queue.item_ids_for_articles(session, {a.id for r in rows for a, *_ in r.matches} | {r.claim.source_article_id for r in rows if r.claim.source_article_id})
     return render(request, "claims.html", {"user": user, "rows": rows, "item_of": item_of})
 
 
@@ -420,7 +412,7 @@ def claims(request: Request, session: Session = Depends(db)) -> Response:
 @router.get("/users")
 def users(request: Request, session: Session = Depends(db)) -> Response:
     user = need_user(request, session, Role.admin)
-    return render(request, "users.html", {"user": user, "users": rv.list_users(session), "form": {}})
+    return render(request, "users.html", {"user": user, "users": review_queue.list_users(session), "form": {}})
 
 
 @router.post("/users")
@@ -439,10 +431,10 @@ def users_add(
         with core.transaction(session):
             created = create_user(session, username, password, parse_role(role), display_name or None)
             name = created.username
-    except rv.ReviewError as exc:
+    except review_queue.ReviewError as exc:
         session.rollback()
         form = {"username": username[:64], "role": role[:20], "display_name": display_name[:200]}
-        return render(request, "users.html", {"user": user, "users": rv.list_users(session), "error": str(exc), "form": form}, exc.status_code)
+        return render(request, "users.html", {"user": user, "users": review_queue.list_users(session), "error": str(exc), "form": form}, exc.status_code)
     flash(request, f"Đã tạo tài khoản {name}.")
     return redirect("/users")
 
@@ -454,18 +446,18 @@ def users_change(
     actor = need_user(request, session, Role.admin)
     check_csrf(request, csrf)
     try:
-        uid = core.parse_int(user_id, "Mã người dùng")
+        uid = present.parse_int(user_id, "Mã người dùng")
         with core.transaction(session):
             if what == "role":
                 target = set_role(session, actor, uid, parse_role(role))
-                message = f"{target.username}: vai trò mới {rv.ROLE_LABELS[target.role]}."
+                message = f"{target.username}: vai trò mới {present.ROLE_LABELS[target.role]}."
             elif what in {"deactivate", "activate"}:
                 target = set_active(session, actor, uid, what == "activate")
                 message = f"{target.username}: {'đã kích hoạt lại' if target.active else 'đã vô hiệu hóa'}."
             else:
-                raise rv.NotFound(f"Không có thao tác {what[:30]!r}.")
-    except rv.ReviewError as exc:
+                raise review_queue.NotFound(f"Không có thao tác {what[:30]!r}.")
+    except review_queue.ReviewError as exc:
         session.rollback()
-        return render(request, "users.html", {"user": actor, "users": rv.list_users(session), "error": str(exc), "form": {}}, exc.status_code)
+        return render(request, "users.html", {"user": actor, "users": review_queue.list_users(session), "error": str(exc), "form": {}}, exc.status_code)
     flash(request, message)
     return redirect("/users")

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from store.models import Article, ExtractionStatus, Outlet
@@ -98,25 +98,6 @@ def active_outlets(session: Session, slugs: Sequence[str] | None = None) -> list
 def outlet_ids(session: Session, slugs: Sequence[str]) -> dict[str, int]:
     """Outlet ids by slug."""
     return {s: i for s, i in session.execute(select(Outlet.slug, Outlet.id).where(Outlet.slug.in_(list(slugs))))}
-
-
-def counts_by_outlet(session: Session) -> dict[str, dict[str, int]]:
-    """Articles per outlet slug: total, feed-only, undated (tests and the crawl summary)."""
-    out: dict[str, dict[str, int]] = {}
-    stmt = (
-        select(Outlet.slug, Article.extraction, Article.published_at.is_(None), func.count())
-        .join(Outlet, Article.outlet_id == Outlet.id)
-        .group_by(Outlet.slug, Article.extraction, Article.published_at.is_(None))
-    )
-    for slug, extraction, undated, n in session.execute(stmt):
-        row = out.setdefault(slug, {"total": 0, "feed_only": 0, "undated": 0})
-        row["total"] += n
-        if ExtractionStatus(extraction) is not ExtractionStatus.ok:
-            row["feed_only"] += n
-        if undated:
-            row["undated"] += n
-    return out
-
 
 
 def give_up_pages(session: Session, urls: Sequence[str]) -> None:

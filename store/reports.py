@@ -288,14 +288,6 @@ def recent_job_runs(session: Session, limit: int = 50) -> list[JobRun]:
     return list(session.scalars(select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit)))
 
 
-def last_job_run(session: Session, job_id: str, status: str | None = None) -> JobRun | None:
-    """The newest run of a job, optionally with a given status."""
-    stmt = select(JobRun).where(JobRun.job_id == job_id)
-    if status is not None:
-        stmt = stmt.where(JobRun.status == status)
-    return session.scalars(stmt.order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(1)).first()
-
-
 def verdicts_since(session: Session, since: datetime | None) -> int:
     """Reviewer decisions made after `since` (all of them when None): new training labels."""
     stmt = select(func.count()).select_from(ReviewItem).where(ReviewItem.status == ReviewStatus.resolved)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 import jobs
-import store.review
+import review.service
 from settings import Settings
 from store.classifications import ClaimError, active_claims, add_claim
 from store.models import Article, Claim, Classification, Outlet, OutletKind, Tier, Verdict
@@ -37,7 +37,7 @@ def test_add_claim_refuses_any_verdict_but_false_in_both_languages(
 
 
 def test_one_add_claim_serves_the_cli_and_the_review_app() -> None:
-    assert not hasattr(store.review, "add_claim") or store.review.add_claim is add_claim
+    assert review.service.add_claim is add_claim
 
 
 def test_a_true_claim_left_in_an_old_database_raises_no_report(sessions: sessionmaker[Session], settings: Settings) -> None:

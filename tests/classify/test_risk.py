@@ -26,6 +26,32 @@ def check_span(item: ItemIn, r: dict[str, Any]) -> None:
     assert r["label"] and r["label"][0].isupper()  # a Vietnamese sentence for reviewers
 
 
+def spans_of(value: Any) -> list[dict[str, Any]]:
+    """Every evidence span inside a result's JSON, however nested."""
+    if isinstance(value, list):
+        return [s for v in value for s in spans_of(v)]
+    if not isinstance(value, dict):
+        return []
+    own = [value] if isinstance(value.get("start"), int) and value.get("field") in ("title", "summary", "text") else []
+    return own + [s for v in value.values() for s in spans_of(v)]
+
+
+def test_evidence_after_a_summary_repeated_in_the_body_names_its_own_words(classifier: Classifier) -> None:
+    summary = "Phụ huynh lo lắng trước thông tin nhà trường thu thêm một khoản tiền mới từ đầu năm học."
+    body = (f"{summary}\n\nNghe nói năm nay trường sẽ thu thêm tiền học thêm của học sinh lớp 9. "
+            "Tin nóng: nhiều phụ huynh cho biết chưa nhận được thông báo chính thức nào của nhà trường.")
+    item = ItemIn(title="Trường ở Hải Phòng thu thêm tiền học thêm?", summary=summary, text=body, outlet_kind="social")
+    result = classifier.score(item)
+    r = reason(result, "rumour_marker")
+    assert r["evidence"]["field"] == "text" and r["evidence"]["start"] > len(summary)  # after the repeated summary
+    check_span(item, r)
+    spans = spans_of([result.reasons, result.evidence, result.claim_matches])
+    assert any(s["field"] == "text" for s in spans)
+    for s in spans:  # every span names a field and lies on its own words in that field's stored text
+        source = {"title": item.title, "summary": item.summary, "text": item.text}[s["field"]]
+        assert source[s["start"]:s["end"]] == s["text"], s
+
+
 def test_rumour_marker(classifier: Classifier) -> None:
     item = ItemIn(title="Nghe nói năm nay trường sẽ thu thêm tiền học thêm của học sinh", outlet_kind="press")
     r = reason(classifier.score(item), "rumour_marker")

@@ -65,3 +65,15 @@ def test_model_features_hold_words_syllables_and_pairs_but_no_pair_across_punctu
     features = Doc.of("Học sinh Hải Phòng: thi vào lớp 10", "", "").features.split()
     assert {"học_sinh", "học", "sinh", "học~sinh", "hải_phòng", "lớp~10"} <= set(features)
     assert "phòng~thi" not in features  # the colon ends the run of syllable pairs
+
+
+def test_doc_remembers_where_the_text_starts_after_a_repeated_summary() -> None:
+    summary = "Thành phố giữ ba môn thi."
+    doc = Doc.of("Tuyển sinh lớp 10", summary, f"{summary}\n\nLịch thi vào tháng 6.")
+    assert doc.text_from == len(summary) + 2
+    moved = doc.stored({"reasons": [{"text": "tháng 6", "start": 13, "end": 20, "field": "text"},
+                                    {"text": "ba môn", "start": 14, "end": 20, "field": "summary"}]})
+    assert moved["reasons"][0] == {"text": "tháng 6", "start": 40, "end": 47, "field": "text"}
+    assert f"{summary}\n\nLịch thi vào tháng 6."[40:47] == "tháng 6"
+    assert moved["reasons"][1]["start"] == 14  # other fields keep their offsets
+    assert Doc.of("Tuyển sinh", "Khác hẳn.", "Lịch thi vào tháng 6.").text_from == 0

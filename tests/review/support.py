@@ -59,9 +59,9 @@ def _password_hash() -> str:
 
 
 def span(text: str, phrase: str) -> dict[str, object]:
-    """An evidence span {text,start,end} for a phrase that occurs in text."""
+    """An evidence span {text,start,end,field} for a phrase that occurs in the article's text field."""
     start = text.index(phrase)
-    return {"text": phrase, "start": start, "end": start + len(phrase)}
+    return {"text": phrase, "start": start, "end": start + len(phrase), "field": "text"}
 
 
 @dataclass

@@ -177,7 +177,7 @@ def test_two_reviewers_at_once_the_second_gets_a_conflict_and_keeps_the_note(
 
 def test_the_version_column_catches_a_race_past_the_check(world: World, sessions: sessionmaker[Session]) -> None:
     """Two sessions load version 1; the first commits; the second's flush must fail as a conflict."""
-    from store import review as rv
+    from review import service
     from store.models import User
 
     with sessions() as a, sessions() as b:
@@ -187,10 +187,10 @@ def test_the_version_column_catches_a_race_past_the_check(world: World, sessions
         assert ua is not None and ub is not None
         held = b.get(ReviewItem, world.rumour_item)  # b holds version 1 (a strong reference keeps it mapped)
         assert held is not None and held.version == 1
-        rv.take(a, world.rumour_item, ua, 1)
+        service.take(a, world.rumour_item, ua, 1)
         a.commit()
-        with pytest.raises(rv.ConflictError):
-            rv.give_verdict(b, world.rumour_item, ub, Verdict.khong_lien_quan, "Bài quảng cáo, không phải tin giáo dục.", None)
+        with pytest.raises(service.ConflictError):
+            service.give_verdict(b, world.rumour_item, ub, Verdict.khong_lien_quan, "Bài quảng cáo, không phải tin giáo dục.", None)
         b.rollback()
     assert _item(sessions, world.rumour_item).status == ReviewStatus.in_progress
 

@@ -184,9 +184,9 @@ def test_filter_copies_follow_later_changes_to_articles_and_classifications(
 
 def test_a_very_common_search_word_is_counted_up_to_a_cap(client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """Past SEARCH_CAP hits the counts stop ("Hơn N mục") and the page walks the queue in priority order."""
-    from store import review as rv
+    from store import queue
 
-    monkeypatch.setattr(rv, "SEARCH_CAP", 1)
+    monkeypatch.setattr(queue, "SEARCH_CAP", 1)
     login(client, "thamdinh.lan")
     html = client.get("/queue?status=all&q=Hải Phòng").text
     assert "Hơn 2 mục khớp" in html
@@ -290,7 +290,7 @@ def test_queue_rows_show_reach_spread_top_reason_and_source_link(client: TestCli
 def test_story_counts_take_a_fixed_number_of_queries(client: TestClient, world: World, sessions: sessionmaker[Session]) -> None:
     from sqlalchemy import event
 
-    from store.review import QueueFilter, queue_page
+    from store.queue import QueueFilter, queue_page
 
     def count(extra: int) -> int:
         with sessions() as s, s.begin():

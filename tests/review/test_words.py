@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from review.words import crawl_note
+from review.present import crawl_note
 from store.models import Feed, FeedKind, FetchStatus, ReviewEvent
 from tests.review.support import World, login
 
