@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from settings import Settings, SettingsError, load_settings
 from store.db import DatabaseUnavailable, StoreError, ensure_schema, make_engine, make_session_factory, upgrade
+from demo.setup import demo_database
 from store.sources import SourcesError
 
 # Exceptions a user can cause: shown as one line "Lỗi: ..." with exit code 2, never a traceback.
@@ -91,11 +92,6 @@ class Group(click.Group):
             else:
                 click.echo(f"Lỗi / error: {exc}", err=True)
             ctx.exit(2)
-
-
-def demo_database(settings: Settings) -> Path:
-    """Where `nq71 demo` keeps its database (so other commands can read it with --db demo)."""
-    return settings.data_dir / "demo" / "nq71-demo.db"
 
 
 def chosen_database(settings: Settings, db: str) -> str:
@@ -772,10 +768,6 @@ def run_cmd(app: App, host: str | None, port: int | None, no_web: bool, list_job
            lambda: click.echo("nq71 is running: scheduler started; " + (f"giao diện / UI at {url}" if not no_web else "no web app (--no-web)")))
 
 
-DEMO_USER = "demo"
-DEMO_PASSWORD = "nq71-demo-2026"
-
-
 @main.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Listen address for the UI.")
 @click.option("--port", type=click.IntRange(0, 65535), help="UI port (default: NQ71_PORT; 0 = any free port).")
@@ -784,67 +776,32 @@ DEMO_PASSWORD = "nq71-demo-2026"
 @pass_app
 def demo_cmd(app: App, host: str, port: int | None, no_browser: bool, reset: bool) -> None:
     """Offline demo: bundled fixture outlets served on 127.0.0.1, a first crawl and classification, then the UI."""
-    import socket
     import webbrowser
 
-    from sqlalchemy import select
-
-    import scheduler as sched
-    from crawler.sitesim import render_sources, start_site_server
-    from store.models import Role, User
-    from store.sources import parse_sources, sync_sources
+    from demo.server import render_sources, start_site_server
+    from demo.setup import DEMO_PASSWORD, DEMO_USER, demo_settings, first_run, free_port, prepare_database, reset_database
 
     base = app.settings
     db_path = demo_database(base)
-    demo_dir = db_path.parent
-    demo_dir.mkdir(parents=True, exist_ok=True)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
     if reset:
-        for suffix in ("", "-wal", "-shm"):
-            db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+        reset_database(db_path)
     if port == 0 or port is None and base.port == 0:
-        with socket.socket() as probe:
-            probe.bind((host, 0))
-            port = int(probe.getsockname()[1])
+        port = free_port(host)
     site = start_site_server(host="127.0.0.1", port=0)
     try:
-        sources_file = demo_dir / "sources.toml"
+        sources_file = db_path.parent / "sources.toml"
         sources_file.write_text(render_sources(site.base_url), encoding="utf-8")
-        # local fixture sites: politeness off (no delay, no throttling); the demo never touches the internet
-        from review.keys import stored_key
-
-        secret = base.secret_key or stored_key(demo_dir)  # the demo's own key, kept so logins survive a restart
-        settings = base.replace(
-            database_url=f"sqlite:///{db_path}", sources=sources_file, reports_dir=demo_dir / "reports", secret_key=secret,
-            download_delay=0.0, autothrottle=False, concurrency_per_host=8, download_timeout=10.0,
-            host=host, port=port or base.port, smtp_host="",
-        )
+        settings = demo_settings(base, sources_file, host, port or base.port)
         engine = make_engine(settings.database_url)
-        upgrade(engine)
-        sessions = make_session_factory(engine)
-        with sessions() as session, session.begin():
-            sync_sources(session, parse_sources(sources_file))
-            if session.scalar(select(User.id).where(User.username == DEMO_USER)) is None:
-                from review.users import create_user
-
-                create_user(session, DEMO_USER, DEMO_PASSWORD, Role.reviewer, display_name="Người thẩm định (demo)")
+        sessions = prepare_database(settings, engine)
         click.echo(f"Nguồn tin mẫu / fixture outlets: {site.base_url} (sources: {sources_file})")
-        sched.configure(settings, sessions)
         click.echo("Thu thập lần đầu / first crawl...", err=True)
-        try:
-            stats = sched.run_now("crawl_all")
-            click.echo(str(stats.get("output", "")).strip(), err=True)
-        except Exception as exc:  # the UI is still worth showing with whatever was stored
-            click.echo(f"first crawl failed: {str(exc).splitlines()[0]}", err=True)
-        click.echo("Phân loại / classifying...", err=True)
-        try:
-            classified = sched.run_now("classify_backlog")
-            click.echo(f"classified: {classified.get('classified')}", err=True)
-        except Exception as exc:
-            click.echo(f"classification failed: {str(exc).splitlines()[0]}", err=True)
-        try:
-            sched.run_now("alerts")
-        except Exception as exc:
-            click.echo(f"alerts failed: {str(exc).splitlines()[0]}", err=True)
+        run = first_run(settings, sessions)
+        click.echo(run.crawl_output, err=True)
+        click.echo(f"classified: {run.classified}", err=True)
+        for problem in run.problems:
+            click.echo(problem, err=True)
         url = f"http://{settings.host}:{settings.port}/"
 
         def banner() -> None:
