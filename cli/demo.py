@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import click
 
-from cli.base import App, pass_app
+from cli.base import App, configure_logging, pass_app
 from cli.run import serve_scheduled
-from demo.setup import demo_database
+from demo.setup import Summary, demo_database
 from store.db import make_engine
+
+STATUS_WORDS = {"new": "mới / new", "in_progress": "đang xử lý / in progress", "escalated": "chuyển Sở / escalated",
+                "resolved": "đã xử lý / resolved"}
 
 
 @click.command("demo")
@@ -20,8 +23,9 @@ def demo_cmd(app: App, host: str, port: int | None, no_browser: bool, reset: boo
     """Offline demo: bundled fixture outlets served on 127.0.0.1, a first crawl and classification, then the UI."""
     import webbrowser
 
-    from demo.server import render_sources, start_site_server
-    from demo.setup import DEMO_PASSWORD, DEMO_USER, demo_settings, first_run, free_port, prepare_database, reset_database
+    from demo.server import start_site_server
+    from demo.setup import (DEMO_PASSWORD, DEMO_USER, demo_settings, first_run, free_port, prepare_database, reset_database,
+                            summary, write_sources)
 
     base = app.settings
     db_path = demo_database(base)
@@ -32,27 +36,33 @@ def demo_cmd(app: App, host: str, port: int | None, no_browser: bool, reset: boo
         port = free_port(host)
     site = start_site_server(host="127.0.0.1", port=0)
     try:
-        sources_file = db_path.parent / "sources.toml"
-        sources_file.write_text(render_sources(site.base_url), encoding="utf-8")
-        settings = demo_settings(base, sources_file, host, port or base.port)
+        settings = demo_settings(base, write_sources(db_path.parent, site.base_url), host, port or base.port)
+        configure_logging(settings.log_level)
         engine = make_engine(settings.database_url)
         sessions = prepare_database(settings, engine)
-        click.echo(f"Nguồn tin mẫu / fixture outlets: {site.base_url} (sources: {sources_file})")
-        click.echo("Thu thập lần đầu / first crawl...", err=True)
-        run = first_run(settings, sessions)
-        click.echo(run.crawl_output, err=True)
-        click.echo(f"classified: {run.classified}", err=True)
-        for problem in run.problems:
+        click.echo(f"Bản demo / demo: thu thập và phân loại / crawling and classifying {site.base_url} ...", err=True)
+        for problem in first_run(settings, sessions):
             click.echo(problem, err=True)
+        _print_summary(summary(sessions))
         url = f"http://{settings.host}:{settings.port}/"
 
         def banner() -> None:
-            click.echo(f"Giao diện / UI: {url}  —  đăng nhập / login: {DEMO_USER} / {DEMO_PASSWORD}")
-            click.echo("Báo cáo từ dữ liệu demo / reports on the demo's data: nq71 --db demo report weekly")
-            click.echo("Dừng / stop: Ctrl+C")
+            click.echo(f"Giao diện / UI: {url}  —  đăng nhập / login: {DEMO_USER} / {DEMO_PASSWORD}  (Ctrl+C: dừng / stop)")
             if not no_browser:
                 webbrowser.open(url)
 
         serve_scheduled(settings, engine, sessions, True, banner)
     finally:
         site.stop()
+
+
+def _print_summary(s: Summary) -> None:
+    """One table: per outlet what was stored, classified and queued; then the queue by status."""
+    cols = ("articles", "classified", "queued")
+    width = max([len("outlet"), *(len(r.slug) for r in s.outlets)]) + 2
+    click.echo("outlet".ljust(width) + "".join(c.rjust(12) for c in cols))
+    for r in s.outlets:
+        click.echo(r.slug.ljust(width) + "".join(str(n).rjust(12) for n in (r.articles, r.classified, r.queued)))
+    totals = [sum(r.articles for r in s.outlets), sum(r.classified for r in s.outlets), sum(r.queued for r in s.outlets)]
+    click.echo("total".ljust(width) + "".join(str(n).rjust(12) for n in totals))
+    click.echo("hàng đợi / queue: " + ", ".join(f"{STATUS_WORDS[k]} {n}" for k, n in s.queue.items()))

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from demo.server import render_sources, sites_dir
 from settings import Settings
 from store.db import make_session_factory, upgrade
 from store.models import Role, User
+from store.queries import OutletCounts, counts_per_outlet, stats
 from store.sources import parse_sources, sync_sources
 
 DEMO_USER = "demo"
@@ -36,6 +38,14 @@ def free_port(host: str) -> int:
         return int(probe.getsockname()[1])
 
 
+def write_sources(demo_dir: Path, base_url: str) -> Path:
+    """The demo's sources file: every fixture outlet (sources.toml) and the demo's own (sources-demo.toml)."""
+    path = demo_dir / "sources.toml"
+    extra = render_sources(base_url, sites_dir() / "sources-demo.toml")
+    path.write_text(render_sources(base_url) + "\n" + extra, encoding="utf-8")
+    return path
+
+
 def demo_settings(base: Settings, sources_file: Path, host: str, port: int) -> Settings:
     """The demo's settings: its own database, sources and key; politeness off (local fixture sites only)."""
     from review.keys import stored_key
@@ -46,6 +56,8 @@ def demo_settings(base: Settings, sources_file: Path, host: str, port: int) -> S
         database_url=f"sqlite:///{demo_database(base)}", sources=sources_file, reports_dir=demo_dir / "reports",
         secret_key=secret, download_delay=0.0, autothrottle=False, concurrency_per_host=8, download_timeout=10.0,
         host=host, port=port, smtp_host="",
+        # the terminal shows the summary and the login line; job runs and their output stay in the database
+        log_level="DEBUG" if base.log_level == "DEBUG" else "WARNING",
     )
 
 
@@ -62,27 +74,41 @@ def prepare_database(settings: Settings, engine: Engine) -> sessionmaker[Session
     return sessions
 
 
-@dataclass
-class FirstRun:
-    """What the demo's first crawl, classification and alert check did; problems as one line each."""
-
-    crawl_output: str = ""
-    classified: int = 0
-    problems: list[str] = field(default_factory=list)
-
-
-def first_run(settings: Settings, sessions: sessionmaker[Session]) -> FirstRun:
-    """Crawl every fixture outlet, classify what is left and check alerts, each recorded as a job run."""
+def first_run(settings: Settings, sessions: sessionmaker[Session]) -> list[str]:
+    """Crawl every fixture outlet, classify what is left, check alerts (each a recorded job run), then the
+    demo team's review work; one line per step that failed (the UI is still worth showing with what was stored)."""
     import scheduler as sched
+    from demo.triage import stage_review_work
 
     sched.configure(settings, sessions)
-    result = FirstRun()
+    problems: list[str] = []
     for job in ("crawl_all", "classify_backlog", "alerts"):
         try:
-            stats = sched.run_now(job)
-        except Exception as exc:  # the UI is still worth showing with whatever was stored
-            result.problems.append(f"{job} failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
-            continue
-        result.crawl_output = str(stats.get("output", result.crawl_output)).strip()
-        result.classified += int(stats.get("classified", 0))
-    return result
+            sched.run_now(job)
+        except Exception as exc:
+            problems.append(f"{job} failed: {first_line(exc)}")
+    try:
+        problems += stage_review_work(sessions, settings)
+    except Exception as exc:
+        problems.append(f"demo review work failed: {first_line(exc)}")
+    return problems
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception as one line."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@dataclass
+class Summary:
+    """The demo's database after its first run: counts per outlet and the queue by status."""
+
+    outlets: list[OutletCounts]
+    queue: dict[str, int]
+
+
+def summary(sessions: sessionmaker[Session]) -> Summary:
+    """What the demo holds now."""
+    with sessions() as session:
+        return Summary(counts_per_outlet(session), stats(session)["review_items"])
