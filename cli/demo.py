@@ -23,9 +23,8 @@ def demo_cmd(app: App, host: str, port: int | None, no_browser: bool, reset: boo
     """Offline demo: bundled fixture outlets served on 127.0.0.1, a first crawl and classification, then the UI."""
     import webbrowser
 
-    from demo.server import start_site_server
     from demo.setup import (DEMO_PASSWORD, DEMO_USER, demo_settings, first_run, free_port, prepare_database, reset_database,
-                            summary, write_sources)
+                            start_outlets, summary, write_sources)
 
     base = app.settings
     db_path = demo_database(base)
@@ -34,7 +33,7 @@ def demo_cmd(app: App, host: str, port: int | None, no_browser: bool, reset: boo
         reset_database(db_path)
     if port == 0 or port is None and base.port == 0:
         port = free_port(host)
-    site = start_site_server(host="127.0.0.1", port=0)
+    site = start_outlets()
     try:
         settings = demo_settings(base, write_sources(db_path.parent, site.base_url), host, port or base.port)
         configure_logging(settings.log_level)

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from demo.server import render_sources, sites_dir
+from demo.server import SiteServer, render_sources, sites_dir, start_site_server
 from settings import Settings
 from store.db import make_session_factory, upgrade
 from store.models import Role, User
@@ -18,6 +18,7 @@ from store.sources import parse_sources, sync_sources
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "nq71-demo-2026"
+OUTLETS_PORT = 8171
 
 
 def demo_database(settings: Settings) -> Path:
@@ -36,6 +37,15 @@ def free_port(host: str) -> int:
     with socket.socket() as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+def start_outlets() -> SiteServer:
+    """Serve the fixture outlets on OUTLETS_PORT if it is free (a restarted demo finds its articles at the same
+    addresses instead of storing a second copy of each), else on any free port."""
+    try:
+        return start_site_server(port=OUTLETS_PORT)
+    except OSError:
+        return start_site_server(port=0)
 
 
 def write_sources(demo_dir: Path, base_url: str) -> Path:
