@@ -7,9 +7,11 @@ STAMP   := $(VENV)/.installed
 .PHONY: install demo run test test-fast bench lint clean browser
 
 $(STAMP): pyproject.toml
+	@echo "Cài đặt / installing into $(VENV) ..." >&2
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,redis]'
+	@# -qq: errors only; pip's index notices and setuptools' build warnings would bury the demo's output
+	@$(BIN)/python -m pip install -qq --upgrade pip
+	@$(BIN)/python -m pip install -qq -e '.[test,redis]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -23,7 +25,7 @@ browser:
 
 ## The main job on the embedded default: SQLite + bundled offline demo outlets served locally.
 demo: $(STAMP)
-	$(BIN)/nq71 demo
+	@$(BIN)/nq71 demo
 
 ## Production start: migrations, sources sync, scheduler and review UI on the configured database.
 run: $(STAMP)
@@ -40,7 +42,7 @@ bench: $(STAMP)
 	@for b in tests/bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 lint: $(STAMP)
-	$(BIN)/python -m mypy --strict settings.py cli.py jobs.py scheduler.py store crawler classify review report
+	$(BIN)/python -m mypy --strict settings.py cli jobs.py scheduler.py store crawler classify review report demo
 
 clean:
 	rm -rf var .pytest_cache

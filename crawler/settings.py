@@ -27,7 +27,7 @@ TELNETCONSOLE_ENABLED = False
 # No control port on a monitoring box; the CLI prints progress instead.
 EXTENSIONS = {"scrapy.extensions.remote_control.RemoteControl": None}
 CONCURRENT_ITEMS = 8  # our pipelines are synchronous: many parallel item tasks only add asyncio overhead
-LOG_INSTALL_ROOT_HANDLER = False  # logging is configured by the entry point (cli.py)
+LOG_INSTALL_ROOT_HANDLER = False  # logging is configured by the entry point (cli/)
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 LOG_LEVEL = "WARNING"
 

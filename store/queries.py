@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -38,3 +38,27 @@ def outlets_with_feeds(session: Session, include_inactive: bool = False) -> list
     if not include_inactive:
         stmt = stmt.where(Outlet.active.is_(True))
     return list(session.scalars(stmt))
+
+
+class OutletCounts(NamedTuple):
+    """How many articles of an outlet are stored, classified and queued for review."""
+
+    slug: str
+    articles: int
+    classified: int
+    queued: int
+
+
+def counts_per_outlet(session: Session) -> list[OutletCounts]:
+    """Stored, classified and queued articles per active outlet, in slug order."""
+    classified = select(Classification.article_id)
+    queued = select(ReviewItem.article_id)
+    stmt = (
+        select(Outlet.slug, func.count(Article.id), func.count(Article.id).filter(Article.id.in_(classified)),
+               func.count(Article.id).filter(Article.id.in_(queued)))
+        .outerjoin(Article, Article.outlet_id == Outlet.id)
+        .where(Outlet.active.is_(True))
+        .group_by(Outlet.slug)
+        .order_by(Outlet.slug)
+    )
+    return [OutletCounts(slug, int(a), int(c), int(q)) for slug, a, c, q in session.execute(stmt)]

@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from crawler.sitesim import write_response  # noqa: E402
+from demo.server import write_response  # noqa: E402
 
 SENTENCES = [
     "Sở Giáo dục và Đào tạo yêu cầu các trường rà soát đội ngũ giáo viên theo từng môn học",

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from crawler.sitesim import SiteServer, render_sources, start_site_server
+from demo.server import SiteServer, render_sources, start_site_server
 from store.db import make_session_factory
 from store.sources import parse_sources, sync_sources
 

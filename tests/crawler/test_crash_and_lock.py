@@ -1,4 +1,4 @@
-"""Crash safety and one crawl at a time (issue 10), on a generated outlet of hundreds of articles (sitesim /bulk/).
+"""Crash safety and one crawl at a time (issue 10), on a generated outlet of hundreds of articles (demo server /bulk/).
 
 kill -9 in the middle of a crawl loses nothing: the next `nq71 crawl` brings in every entry once and
 `nq71 classify --backlog` classifies what the killed crawl left; two crawls at once: one runs, the
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import Engine, func, select
 
-from crawler.sitesim import ROOT as SITES
+from demo.server import sites_dir
 from store.models import Article, Classification, DateSource, ExtractionStatus, Feed, Origin, Outlet, utcnow
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 def bulk_site(site_crawl: SiteCrawlFactory, engine: Engine, folder: Path, count: int) -> Iterator[SiteCrawl]:
     """The bulk outlet with one feed of ``count`` articles."""
     template = folder / "sources-template.toml"
-    template.write_text((SITES / "sources-hang-loat.toml").read_text(encoding="utf-8").replace("{count}", str(count)), encoding="utf-8")
+    template.write_text((sites_dir() / "sources-hang-loat.toml").read_text(encoding="utf-8").replace("{count}", str(count)), encoding="utf-8")
     with site_crawl(engine, folder, template) as site:
         yield site
 

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from crawler.sitesim import fixture_date
+from demo.server import fixture_date
 from store.models import Article, Feed, FetchEvent, FetchStatus, Outlet
 
 if TYPE_CHECKING:

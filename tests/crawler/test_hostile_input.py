@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import Engine, select
 
-from crawler.sitesim import ROOT as SITES
+from demo.server import sites_dir
 from store.models import Article, Feed, FetchEvent
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class Crawl:
 
 @pytest.fixture(scope="module")
 def crawl(migrated_engine: Engine, tmp_path_factory: pytest.TempPathFactory, site_crawl: SiteCrawlFactory) -> Iterator[Crawl]:
-    with site_crawl(migrated_engine, tmp_path_factory.mktemp("hostile"), SITES / "sources-doc-hai.toml",
+    with site_crawl(migrated_engine, tmp_path_factory.mktemp("hostile"), sites_dir() / "sources-doc-hai.toml",
                     NQ71_CONCURRENCY_PER_HOST="4") as site:
         result = site.run("--all")
         assert result.returncode == 0, result.stderr[-3000:]

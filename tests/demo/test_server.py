@@ -14,7 +14,7 @@ from scrapy.exceptions import IgnoreRequest
 
 from crawler.errors import HostDownError, classify_failure, retry_after_seconds
 from crawler.middlewares import HostGuardMiddleware
-from crawler.sitesim import SiteServer, fixture_date, format_date, render_sources, render_text, start_site_server
+from demo.server import SiteServer, fixture_date, format_date, render_sources, render_text, start_site_server
 from store.models import FetchStatus
 
 

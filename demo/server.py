@@ -1,4 +1,4 @@
-"""A threaded local HTTP server for ``fixtures/sites/``: tests, benchmarks and the offline demo crawl it.
+"""The demo's local outlets: a threaded HTTP server for ``fixtures/sites/`` (the offline demo, tests and benchmarks crawl it).
 
 Every site lives under its own path prefix (``/baohaiphong/``, ``/hostile/`` ...), so one server on one
 port holds them all. Text files may contain ``{base}`` (the server's URL) and date placeholders
@@ -25,7 +25,6 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "sites"
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 WEEKDAYS = ["Thứ hai", "Thứ ba", "Thứ tư", "Thứ năm", "Thứ sáu", "Thứ bảy", "Chủ nhật"]
 # Sites whose server answers conditional GETs (ETag / Last-Modified -> 304); the others send neither.
@@ -42,6 +41,11 @@ TYPES = {
 BIG_PAGE_BYTES = 20 * 1024 * 1024
 _PLAIN_TWIN: dict[str, int] = {}  # base_url -> a second plain-HTTP port (the TLS-error feed points there)
 WRONG_CHARSET_HEADER = {"/hostile/tin/tin-don-bat-coc-hoc-sinh-o-cong-truong-la-khong-co-that.html"}
+
+
+def sites_dir() -> Path:
+    """The folder of the fixture sites (``fixtures/sites``)."""
+    return Path(__file__).resolve().parent.parent / "fixtures" / "sites"
 
 
 def fixture_date(offset_days: int, hour: int, minute: int, today: datetime | None = None) -> datetime:
@@ -85,7 +89,7 @@ def render_text(text: str, base_url: str, today: datetime | None = None) -> str:
 
 def render_sources(base_url: str, template: Path | None = None) -> str:
     """The fixture sources file with ``{base}``, ``{tls}`` (same port, https) and ``{closed}`` filled in."""
-    text = (template or ROOT / "sources.toml").read_text(encoding="utf-8")
+    text = (template or sites_dir() / "sources.toml").read_text(encoding="utf-8")
     parts = urlsplit(base_url)
     # https to a plain-HTTP port: a TLS failure. A second port, so robots.txt of the real one stays readable.
     tls_netloc = f"{parts.hostname}:{_PLAIN_TWIN.get(base_url.rstrip('/'), parts.port)}"
@@ -124,11 +128,11 @@ class SiteServer:
         self.swapped: dict[str, str] = {}
         self.hits: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=httpd.serve_forever, name="sitesim", daemon=True)
+        self._thread = threading.Thread(target=httpd.serve_forever, name="demo-server", daemon=True)
         self._thread.start()
         self._twin_thread: threading.Thread | None = None
         if twin is not None:
-            self._twin_thread = threading.Thread(target=twin.serve_forever, name="sitesim-twin", daemon=True)
+            self._twin_thread = threading.Thread(target=twin.serve_forever, name="demo-server-twin", daemon=True)
             self._twin_thread.start()
             _PLAIN_TWIN[self.base_url] = int(twin.server_address[1])
 
@@ -168,7 +172,7 @@ class SiteServer:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server_version = "sitesim/1.0"
+    server_version = "nq71-demo/1.0"
     protocol_version = "HTTP/1.1"
     site: SiteServer  # set on the subclass made per server
 
@@ -411,7 +415,7 @@ class _Server(ThreadingHTTPServer):
 
 def start_site_server(root: Path | None = None, host: str = "127.0.0.1", port: int = 0) -> SiteServer:
     """Start serving the fixture sites in a background thread; ``.stop()`` or use as a context manager."""
-    root = (root or ROOT).resolve()
+    root = (root or sites_dir()).resolve()
     handler = type("Handler", (_Handler,), {})
     httpd = _Server((host, port), handler)
     twin = _Server((host, 0), handler)
