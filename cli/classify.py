@@ -228,7 +228,7 @@ def claims() -> None:
 @claims.command("add")
 @click.option("--text", required=True, help="The false statement, in one sentence.")
 @click.option("--verdict", default="tin_gia", show_default=True,
-              type=click.Choice(["tin_gia", "tin_sai_su_that", "tin_xac_thuc", "khong_lien_quan"]))
+              help="tin_gia or tin_sai_su_that: the registry holds only claims judged false.")
 @click.option("--url", "refutation_url", default=None, help="Link to the official refutation.")
 @click.option("--days", default=30, show_default=True, help="Re-check articles of the last N days.")
 @pass_app

@@ -19,7 +19,7 @@ from review.keys import SecretKeyError
 from settings import SettingsError
 from store.classifications import ClaimError
 from store.db import DatabaseUnavailable, StoreError
-from store.review import ReviewError
+from store.queue import ReviewError
 from store.sources import SourcesError
 
 # A database that is down, missing or refuses us: exit code 1, the database named (password masked).

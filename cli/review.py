@@ -56,7 +56,7 @@ def users_password(app: App, username: str) -> None:
 @pass_app
 def users_list(app: App) -> None:
     """Users with their role and whether they are active."""
-    from store.review import list_users
+    from store.queue import list_users
 
     with app.sessions()() as session:
         for user in list_users(session):

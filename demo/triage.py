@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from settings import Settings
 from demo.setup import DEMO_USER
 from store.models import Article, Claim, ReviewItem, Role, User, Verdict
-from store.review import add_note, assign, claim_from_item, escalate, give_verdict, take
+from review.service import add_note, assign, claim_from_item, escalate, give_verdict, take
 
 # (username, role, display name): colleagues of the demo login, who act on items before the visitor arrives
 TEAM = [("lan.nguyen", Role.reviewer, "Nguyễn Thị Lan"), ("minh.tran", Role.supervisor, "Trần Văn Minh (giám sát)")]
