@@ -19,13 +19,20 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "sites"
+
+def sites_root() -> Path:
+    """The fixture sites, package data of `fixtures` (a folder on disk as pip installs it: the server serves files)."""
+    return Path(str(resources.files("fixtures") / "sites"))
+
+
+ROOT = sites_root()
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 WEEKDAYS = ["Thứ hai", "Thứ ba", "Thứ tư", "Thứ năm", "Thứ sáu", "Thứ bảy", "Chủ nhật"]
 # Sites whose server answers conditional GETs (ETag / Last-Modified -> 304); the others send neither.
