@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: install demo run test test-fast bench lint clean browser
+.PHONY: install demo run test test-fast bench lint clean browser wheel-check
 
 $(STAMP): pyproject.toml
 	@echo "Cài đặt / installing into $(VENV) ..." >&2
@@ -34,6 +34,10 @@ run: $(STAMP)
 ## The whole test suite (SQLite; also PostgreSQL when NQ71_TEST_DATABASE_URL is set).
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+## A plain (non-editable) install works: wheel -> clean venv -> classify and demo from an empty folder.
+wheel-check: $(STAMP)
+	PY=$(BIN)/python .ci/wheel-check
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -x -q -m "not browser"

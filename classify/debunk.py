@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from classify.errors import LexiconError
+from classify.lexicon import DEFAULT_DIR, lexicon_file
 from classify.text import Doc, Span, nfc
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "config" / "lexicon"
 FILE = "debunk.toml"
 # A denial is in the headline, the summary or the first paragraphs; deeper, it is usually background.
 HEAD_CHARS = 1200
@@ -31,7 +31,7 @@ class DebunkFinder:
     @classmethod
     def load(cls, directory: Path | None = None) -> DebunkFinder:
         """Read debunk.toml from the lexicon folder (the shipped one when the folder has none)."""
-        path = (directory or DEFAULT_DIR) / FILE
+        path = lexicon_file(FILE, directory)
         if not path.exists():
             path = DEFAULT_DIR / FILE
         try:

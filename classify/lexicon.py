@@ -9,12 +9,16 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from classify.text import Doc, FIELDS, nfc
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "config" / "lexicon"
+# The shipped lexicons (package data of `config`; a folder on disk, as pip installs it, so Path is safe).
+DEFAULT_DIR = Path(str(resources.files("config") / "lexicon"))
+# The user's own lexicons, relative to the working folder like NQ71_SOURCES' default: each file there overrides.
+USER_DIR = Path("config") / "lexicon"
 _SYL = re.compile(r"\w+(?:[.,/&-]\w+)*%?", re.UNICODE)
 
 THEME_POLICY_WEIGHT = 1.0
@@ -59,6 +63,19 @@ def unknown_keys(name: str, data: dict[str, Any]) -> list[str]:
             label = f"{key}[{i}]" if isinstance(data[key], list) else f"{key}.{list(data[key])[i]}"
             bad += [f"{label}.{k}" for k in (table if isinstance(table, dict) else {}) if k not in inner]
     return bad
+
+
+def lexicon_file(name: str, directory: Path | None = None) -> Path:
+    """`name` in an explicit folder; else the user's config/lexicon/ copy if there is one, else the shipped file."""
+    if directory is not None:
+        return directory / name
+    user = USER_DIR / name
+    return user if user.is_file() else DEFAULT_DIR / name
+
+
+def default_dir() -> Path:
+    """The folder lexicons are read from without an explicit one (files the user's folder lacks come from DEFAULT_DIR)."""
+    return USER_DIR if USER_DIR.is_dir() else DEFAULT_DIR
 
 
 def syllables(value: str) -> list[tuple[str, int, int]]:
@@ -183,11 +200,10 @@ class Lexicons:
     @classmethod
     def load(cls, directory: Path | None = None) -> Lexicons:
         """Read every lexicon file; a bad file raises LexiconError naming it."""
-        directory = directory or DEFAULT_DIR
         data: dict[str, dict[str, Any]] = {}
         digest = hashlib.sha256()
         for name in ("education", "themes", "policy_markers", "risk", "sources", "explicit"):
-            path = directory / f"{name}.toml"
+            path = lexicon_file(f"{name}.toml", directory)
             try:
                 raw = path.read_bytes()
                 data[name] = tomllib.loads(nfc(raw.decode("utf-8")))
@@ -200,9 +216,9 @@ class Lexicons:
             if unused:
                 raise LexiconError(f"{path}: khóa không dùng / unknown key(s) {', '.join(unused)}: remove or rename them")
         try:
-            return cls._build(data, digest.hexdigest()[:16], directory)
+            return cls._build(data, digest.hexdigest()[:16], directory or default_dir())
         except (KeyError, TypeError, ValueError) as exc:
-            raise LexiconError(f"{directory}: a lexicon entry is malformed ({exc!r})") from None
+            raise LexiconError(f"{directory or default_dir()}: a lexicon entry is malformed ({exc!r})") from None
 
     @classmethod
     def _build(cls, data: dict[str, dict[str, Any]], digest: str, directory: Path) -> Lexicons:

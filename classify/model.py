@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from classify.text import Doc, clean, token_features
 
 MODEL_FILE = "model.joblib"
 SIDECAR_FILE = "model.json"
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models"
+DEFAULT_MODEL_DIR = Path(str(resources.files("classify") / "models"))
 # Dense lexicon features are scaled so that L2 regularisation does not let the seed vocabulary drown them.
 DENSE_SCALE = 1.0
 C_VALUE = 1.0
@@ -150,10 +151,10 @@ def read_labelled(path: Path) -> list[LabelledItem]:
     return _read_rows(path, _seed_row)
 
 
-SEED_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "labelled"
+SEED_DIR = Path(str(resources.files("fixtures") / "labelled"))
 SEED_FILES = ("relevance.jsonl", "general.jsonl")
 # Short headlines written for this room (title-only items: feeds often carry nothing else).
-EXTRA_DIR = Path(__file__).resolve().parent / "training"
+EXTRA_DIR = Path(str(resources.files("classify") / "training"))
 
 
 def seed_items(directory: Path | None = None) -> list[LabelledItem]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from store.models import DateSource, ExtractionStatus, FetchStatus, Origin
+from store.models import DateSource, ExtractionStatus, FetchStatus, Origin, SnapshotKind
 
 
 @dataclass
@@ -49,6 +49,10 @@ class ArticleItem:
     page_error: str | None = None
     rejected_date: datetime | None = None
     extract_seconds: float = 0.0
+    # Bản lưu: the page body as fetched, or the feed entry (JSON) when no page was read; kept by the store step
+    fetched: bytes = b""
+    fetched_type: str = ""
+    fetched_kind: SnapshotKind = SnapshotKind.page
     # filled by the pipelines
     title_hash: str | None = None
     content_hash: str | None = None

@@ -19,6 +19,7 @@ from settings import Settings
 from store.articles import by_url, give_up_pages, same_title
 from store.feeds import SUCCESS, note_new_items, record_fetch, record_refused, settle_fetch
 from store.models import Article, ExtractionStatus, FetchStatus, utcnow
+from store.snapshots import save_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,14 @@ def prepare_classify_hook(sessions: Any, settings: Settings) -> None:
 
     with sessions() as session:
         cached_classifier(session, settings).score(ItemIn(title="Khởi động bộ phân loại", text="Học sinh đến trường."))
+
+
+def keep_snapshot(session: Session, item: ArticleItem) -> None:
+    """Bản lưu: keep what was fetched for a new or revised article (questioned posts get deleted)."""
+    if item.action in ("new", "updated") and item.article_id is not None and item.fetched:
+        save_snapshot(session, item.article_id, item.url, utcnow(), item.fetched_kind, item.fetched_type, item.fetched,
+                      item.title, item.text or item.summary)
+    item.fetched = b""  # stored: the classify batch need not hold up to NQ71_MAX_PAGE_BYTES per item
 
 
 class _Base:
@@ -87,6 +96,7 @@ class StorePipeline(_Base):
         try:
             with ctx.sessions() as session, session.begin():
                 self._store(session, item)
+                keep_snapshot(session, item)
         except Exception as exc:  # one bad item must not stop the crawl; it is logged and counted
             ctx.count(item.outlet_slug, "errors")
             log.exception("%s feed %s: could not store %s: %s", item.outlet_slug, item.feed_id, item.url, exc)

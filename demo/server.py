@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -44,8 +45,8 @@ WRONG_CHARSET_HEADER = {"/hostile/tin/tin-don-bat-coc-hoc-sinh-o-cong-truong-la-
 
 
 def sites_dir() -> Path:
-    """The folder of the fixture sites (``fixtures/sites``)."""
-    return Path(__file__).resolve().parent.parent / "fixtures" / "sites"
+    """The fixture sites, package data of `fixtures` (a folder on disk as pip installs it: the server serves files)."""
+    return Path(str(resources.files("fixtures") / "sites"))
 
 
 def fixture_date(offset_days: int, hour: int, minute: int, today: datetime | None = None) -> datetime:

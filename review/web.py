@@ -17,7 +17,7 @@ from report.cells import csv_text
 from report.export import STATUS_LABELS, VERDICT_LABELS
 from report.weekly import THEME_LABELS
 from report.weeks import PeriodError, day_period, tz_caption
-from review import core, present, service
+from review import core, present, saved, service
 from review.core import check_csrf, db, flash, need_user, state
 from review.users import (
     authenticate,
@@ -35,6 +35,7 @@ from store import queue as review_queue
 from store.corrections import corrections_for
 from store.models import Role, User
 from store.queries import outlets_with_feeds
+from store.snapshots import latest_snapshot, snapshots_of
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -188,7 +189,8 @@ def _item_page(
     return render(
         request,
         "item.html",
-        {"user": user, "d": detail, "error": error, "form": form or {}, "tz": state(request).tz},
+        {"user": user, "d": detail, "error": error, "form": form or {}, "tz": state(request).tz,
+         "saved": latest_snapshot(session, detail.article.id)},
         status_code,
     )
 
@@ -294,6 +296,24 @@ def _item_action_sync(request: Request, raw_id: str, action: str, fields: dict[s
     else:
         flash(request, DONE[action])
     return redirect(f"/items/{item_id}")
+
+
+# --- Bản lưu: the saved copy, for when the live post is gone (review/saved.py) ---------------------
+@router.get("/items/{item_id}/ban-luu")
+def saved_copy(item_id: str, request: Request, so: str = "", session: Session = Depends(db)) -> Response:
+    user = need_user(request, session)
+    item = review_queue.get_item(session, _parse_item_id(item_id))
+    copies = snapshots_of(session, item.article_id)
+    shown = saved.chosen_copy(session, item, so) if so else next(iter(copies), None)
+    return render(request, "ban_luu.html", {"user": user, "it": item, "a": item.article, "copies": copies, "s": shown,
+                                             "KIND_LABELS": saved.KIND_LABELS})
+
+
+@router.get("/items/{item_id}/ban-luu/{snapshot_id}/goc")
+def saved_copy_raw(item_id: str, snapshot_id: str, request: Request, session: Session = Depends(db)) -> Response:
+    need_user(request, session)
+    item = review_queue.get_item(session, _parse_item_id(item_id))
+    return saved.raw_response(item, saved.chosen_copy(session, item, snapshot_id))
 
 
 # --- label corrections on any article ---------------------------------------------------------

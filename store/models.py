@@ -149,6 +149,13 @@ class ExtractionStatus(enum.StrEnum):
     failed = "failed"  # page given up after repeated attempts; still counts
 
 
+class SnapshotKind(enum.StrEnum):
+    """What a saved copy (Bản lưu) holds: the article page as fetched, or its feed entry when no page was read."""
+
+    page = "page"
+    feed_entry = "feed_entry"
+
+
 class Relevance(enum.StrEnum):
     explicit = "explicit"
     task = "task"
@@ -552,6 +559,25 @@ class Alert(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class ArticleSnapshot(Base):
+    """Bản lưu: what the crawler fetched for an article (compressed), kept because questioned posts get deleted."""
+
+    __tablename__ = "article_snapshot"
+    __table_args__ = (Index("ix_article_snapshot_article_fetched", "article_id", "fetched_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
+    fetched_at: Mapped[datetime] = mapped_column()
+    url: Mapped[str] = mapped_column(String(1000))  # the address fetched (the live link)
+    kind: Mapped[SnapshotKind] = mapped_column(_enum(SnapshotKind, "snapshot_kind"))
+    content_type: Mapped[str] = mapped_column(String(200))  # as the server sent it
+    body: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed bytes as fetched (store/snapshots.py)
+    raw_size: Mapped[int] = mapped_column(Integer)  # bytes before compression
+    content_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the bytes as fetched
+    title: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")  # the extracted text (the feed summary for a feed entry)
 
 
 # APScheduler's job store table (scheduler.py), created by migration report_0001 so autogenerate

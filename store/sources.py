@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -95,8 +96,16 @@ def _choice(value: object, enum_cls: type[OutletKind] | type[Tier] | type[FeedKi
         return None
 
 
+def sources_file(path: Path) -> Path:
+    """`path`, or the shipped config/sources.toml when NQ71_SOURCES' default is not in the working folder."""
+    if path == Path("config/sources.toml") and not path.exists():
+        return Path(str(resources.files("config") / "sources.toml"))
+    return path
+
+
 def parse_sources(path: Path) -> list[OutletSpec]:
     """Read and check a sources file; raise SourcesError listing every problem (nothing is written)."""
+    path = sources_file(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

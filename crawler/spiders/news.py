@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -21,7 +23,7 @@ from crawler.extract import date_problem, decode_html, extract_page, nfc
 from crawler.feeds import Entry, Parsed, parse_feed, parse_listing, parse_sitemap
 from crawler.items import ArticleItem, FetchItem
 from crawler.urls import normalise_url, same_site
-from store.models import DateSource, ExtractionStatus, FeedKind, FetchStatus, Origin
+from store.models import DateSource, ExtractionStatus, FeedKind, FetchStatus, Origin, SnapshotKind
 
 log = logging.getLogger(__name__)
 
@@ -263,6 +265,7 @@ class NewsSpider(scrapy.Spider):
             extraction=extraction,
             engagement=entry.engagement,
             rejected_date=entry.rejected_date,
+            **entry_snapshot(entry),
         )
 
     def feed_failed(self, failure: Failure) -> Iterator[Any]:
@@ -330,6 +333,8 @@ class NewsSpider(scrapy.Spider):
             page_attempted=True,
             rejected_date=entry.rejected_date or page.rejected_date,
             extract_seconds=spent,
+            fetched=response.body,
+            fetched_type=_header(response, "Content-Type") or "text/html",
         )
 
     def _own(self, outlet_id: int, canonical: str, url: str) -> bool:
@@ -368,6 +373,7 @@ class NewsSpider(scrapy.Spider):
             page_attempted=True,
             page_error=reason,
             rejected_date=entry.rejected_date,
+            **entry_snapshot(entry),
         )
 
     def page_failed(self, failure: Failure) -> Iterator[Any]:
@@ -387,3 +393,9 @@ class NewsSpider(scrapy.Spider):
 def _first_words(text: str, n: int = 14) -> str:
     words = nfc(text).split()
     return " ".join(words[:n]) + ("…" if len(words) > n else "")
+
+
+def entry_snapshot(entry: Entry) -> dict[str, Any]:
+    """Bản lưu of an item read from its feed entry only: the entry as parsed, as JSON."""
+    raw = json.dumps(dataclasses.asdict(entry), ensure_ascii=False, default=str, indent=1).encode("utf-8")
+    return {"fetched": raw, "fetched_type": "application/json; charset=utf-8", "fetched_kind": SnapshotKind.feed_entry}

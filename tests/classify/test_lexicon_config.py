@@ -79,3 +79,14 @@ def test_model_refuses_other_lexicons_in_one_line(tmp_path: Path) -> None:
     assert "nq71 train" in str(err.value) and "\n" not in str(err.value)
     # the same bundle with the lexicons it was trained with loads and scores
     assert Classifier(Bundle.load(), Lexicons.load()).score(ItemIn(title="Tuyển sinh lớp 10")).model_version
+
+
+def test_the_working_folders_lexicon_files_override_the_shipped_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert Lexicons.load().digest == Lexicons.load(DEFAULT_DIR).digest  # no config/lexicon/ here: the shipped files
+    own = tmp_path / "config" / "lexicon"
+    own.mkdir(parents=True)
+    text = (DEFAULT_DIR / "sources.toml").read_text(encoding="utf-8")
+    (own / "sources.toml").write_text(text.replace("national = 1.5", "national = 3.0", 1), encoding="utf-8")
+    mine = Lexicons.load()  # sources.toml from the user's folder, the five others shipped
+    assert mine.reach["national"] == 3.0 and mine.theme_names == Lexicons.load(DEFAULT_DIR).theme_names

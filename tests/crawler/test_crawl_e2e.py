@@ -7,6 +7,7 @@ snapshots the scenario took.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -22,7 +23,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from demo.server import fixture_date
-from store.models import Article, Feed, FetchEvent, FetchStatus, Outlet
+from store.models import Article, ArticleSnapshot, Feed, FetchEvent, FetchStatus, Outlet, SnapshotKind
+from store.snapshots import raw_bytes, storage_cost
 
 if TYPE_CHECKING:
     from tests.crawler.conftest import SiteCrawlFactory
@@ -351,6 +353,28 @@ def test_revised_article_updates_its_row_and_bumps_revision(scenario: Scenario) 
     assert "dự toán năm tới đã bố trí đủ 20%" in after["text"] and "dự toán năm tới" not in before["text"]
     assert scenario.fixed.table["giao-duc-thoi-dai"] == dict(fetched=2, new=0, updated=1, duplicate=0, feed_only=0, errors=0)
     assert len(scenario.fixed.of("giao-duc-thoi-dai")) == 6
+
+
+def test_every_article_keeps_what_was_fetched(scenario: Scenario, migrated_engine: Engine) -> None:
+    """Bản lưu: the page as fetched (or the feed entry when no page was read), one copy per revision."""
+    with Session(migrated_engine) as s:
+        copies: dict[str, list[ArticleSnapshot]] = {}
+        for snap, url in s.execute(select(ArticleSnapshot, Article.url).join(Article).order_by(ArticleSnapshot.id)):
+            copies.setdefault(url, []).append(snap)
+        assert set(copies) == {a["url"] for a in scenario.fixed.articles}  # every stored article, nothing else
+        revised = copies[scenario.fixed.by_path("bao-dam-ngan-sach-giao-duc-toi-thieu-20-tong-chi-post7841.html")["url"]]
+        assert [c.kind for c in revised] == [SnapshotKind.page, SnapshotKind.page]
+        assert "dự toán năm tới đã bố trí đủ 20%" in revised[1].text and "dự toán năm tới" not in revised[0].text
+        assert b"<html" in raw_bytes(revised[0]).lower() and revised[0].content_hash != revised[1].content_hash
+        feed_only = copies[scenario.fixed.by_path("bang-diem-toan-thanh-pho.html")["url"]]
+        entry = json.loads(raw_bytes(feed_only[0]))
+        assert [c.kind for c in feed_only] == [SnapshotKind.feed_entry] and entry["url"] == scenario.fixed.by_path("bang-diem-toan-thanh-pho.html")["url"]
+        assert entry["title"] == feed_only[0].title and feed_only[0].text == scenario.fixed.by_path("bang-diem-toan-thanh-pho.html")["summary"]
+        # the page that failed first and was fixed later: its feed entry, then the page
+        fixed = copies[scenario.fixed.by_path("trang-dang-bao-tri.html")["url"]]
+        assert [c.kind for c in fixed] == [SnapshotKind.feed_entry, SnapshotKind.page]
+        cost = storage_cost(s)
+    assert cost.articles == len(scenario.fixed.articles) and cost.stored_bytes < cost.raw_bytes / 2
 
 
 def test_due_only_crawl_polls_nothing_right_after_but_retries_feed_only_pages(scenario: Scenario) -> None:

@@ -135,3 +135,13 @@ def test_bad_file_is_refused_with_entry_and_fix_and_nothing_written(
 def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(SourcesError, match="file not found: set NQ71_SOURCES"):
         parse_sources(tmp_path / "nope.toml")
+
+
+def test_the_default_sources_path_reads_the_users_file_else_the_shipped_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    default = Path("config/sources.toml")  # NQ71_SOURCES' default, relative to the working folder
+    monkeypatch.chdir(tmp_path)
+    shipped = parse_sources(default)  # an empty folder, as after `pip install`: the shipped outlets
+    assert {s.slug for s in shipped} == {s.slug for s in parse_sources(ROOT / "config" / "sources.toml")}
+    (tmp_path / "config").mkdir()
+    _write(tmp_path / "config", GOOD)
+    assert [s.slug for s in parse_sources(default)] == ["bao-hai-phong", "vnexpress"]  # the user's own file wins
