@@ -13,7 +13,7 @@ from xml.etree import ElementTree
 import feedparser
 import lxml.html
 
-from crawler.extract import decode_html, nfc, nfc_block, parse_date, plausible
+from crawler.extract import decode_html, parse_date, plausible, tidy, tidy_block
 from crawler.urls import normalise_url
 from store.models import FeedKind, FetchStatus
 
@@ -76,9 +76,9 @@ def _clean_html_text(fragment: str) -> str:
     if not fragment or not fragment.strip():
         return ""
     try:
-        return nfc_block("\n".join(lxml.html.fromstring(f"<div>{fragment}</div>").itertext()))
+        return tidy_block("\n".join(lxml.html.fromstring(f"<div>{fragment}</div>").itertext()))
     except (ValueError, lxml.etree.ParserError):
-        return nfc(fragment)
+        return tidy(fragment)
 
 
 def _engagement(obj: dict[str, Any]) -> dict[str, int] | None:
@@ -103,13 +103,13 @@ def _json_entry(item: Any, base_url: str, now: datetime) -> Entry | str:
     upd, _ = _entry_date(item.get("date_modified"), None, now)
     authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
     author = ", ".join(str(a.get("name", "")) for a in authors if isinstance(a, dict) and a.get("name")) or None
-    text = nfc_block(str(item.get("content_text") or "")) or _clean_html_text(str(item.get("content_html") or ""))
+    text = tidy_block(str(item.get("content_text") or "")) or _clean_html_text(str(item.get("content_html") or ""))
     return Entry(
         url=normalise_url(link, base_url),
-        title=nfc(str(item.get("title") or "")),
-        summary=nfc(str(item.get("summary") or "")),
+        title=tidy(str(item.get("title") or "")),
+        summary=tidy(str(item.get("summary") or "")),
         text=text,
-        author=nfc(author) or None,
+        author=tidy(author) or None,
         published_at=pub,
         rejected_date=rejected,
         updated_at=upd,
@@ -198,10 +198,10 @@ def _rss_entry(e: Any, base_url: str, now: datetime) -> Entry | str:
     engagement = {k: int(e[k]) for k in ("likes", "shares", "comments") if str(e.get(k, "")).isdigit()} or None
     return Entry(
         url=normalise_url(link, base_url),
-        title=nfc(e.get("title", "")),
+        title=tidy(e.get("title", "")),
         summary=summary if summary != content else "",
         text=content,
-        author=nfc(e.get("author", "")) or None,
+        author=tidy(e.get("author", "")) or None,
         published_at=pub,
         rejected_date=rejected,
         updated_at=upd,
@@ -244,7 +244,7 @@ def parse_sitemap(body: bytes, base_url: str, recency_days: int, now: datetime |
             continue
         news = u.find(f"{_NEWS}news")
         raw_date = news.findtext(f"{_NEWS}publication_date") if news is not None else None
-        title = nfc(news.findtext(f"{_NEWS}title")) if news is not None else ""
+        title = tidy(news.findtext(f"{_NEWS}title")) if news is not None else ""
         pub = parse_date(raw_date, now) if raw_date else None
         lastmod = parse_date(u.findtext(f"{_SM}lastmod"), now)
         stamp = pub or lastmod
@@ -279,7 +279,7 @@ def parse_listing(body: bytes, content_type: str | None, base_url: str, link_sel
         if url in seen:
             continue
         seen.add(url)
-        entries.append(Entry(url=url, title=nfc(node.text_content()) if not isinstance(node, str) else ""))
+        entries.append(Entry(url=url, title=tidy(node.text_content()) if not isinstance(node, str) else ""))
     follow: list[str] = []
     if next_selector:
         for node in _select(tree, next_selector)[:1]:
