@@ -38,13 +38,9 @@ _TEXT_DATE = re.compile(
     r"|\d+\s+(?:phút|giờ|ngày)\s+trước",
     re.I,
 )
-_META_DATE_XPATHS = (
-    "//meta[@property='article:published_time']/@content",
-    "//meta[@itemprop='datePublished']/@content",
-    "//meta[@name='pubdate' or @name='publishdate' or @name='date' or @name='dc.date.issued' or @name='DC.date.issued']/@content",
-    "//*[@itemprop='datePublished']/@datetime",
-    "//time[@datetime][1]/@datetime",
-)
+# htmldate on markup only: its extensive search guesses from any number in the text (a page's "2026" became
+# 1 January); our Vietnamese text rules below do that job. No max_date: plausible() refuses future dates itself.
+_DATE_CONFIG = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z", "max_date": "2999-12-31"}
 _DATE_HINT_XPATH = (
     "//*[contains(@class,'date') or contains(@class,'time') or contains(@class,'publish') or contains(@class,'ngay')]"
 )
@@ -269,18 +265,6 @@ def _first_attr(tree: HtmlElement, xpaths: tuple[str, ...] | list[str]) -> str |
     return None
 
 
-def _json_ld_date(tree: HtmlElement) -> str | None:
-    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
-        try:
-            data = json.loads(script)
-        except ValueError:
-            continue
-        for obj in data if isinstance(data, list) else [data]:
-            if isinstance(obj, dict) and isinstance(obj.get("datePublished"), str):
-                return str(obj["datePublished"])
-    return None
-
-
 def extract_page(
     html: str, url: str, selectors: dict[str, str] | None = None, now: datetime | None = None, want_date: bool = True
 ) -> PageData:
@@ -297,15 +281,9 @@ def extract_page(
 
         canonical = normalise_url(canonical, url)
 
+    meta = trafilatura.extract_metadata(tree, default_url=url, date_config=_DATE_CONFIG)
     title = tidy(_text_of(_select(tree, selectors["title"]))) if "title" in selectors else ""
-    if not title:
-        title = tidy(_first_attr(tree, ["//meta[@property='og:title']/@content"]) or _text_of(tree.xpath("//h1[1]")))
-    if not title:
-        # <title> usually ends with the site's name: "Tiêu đề - Trường THPT ..." / "Tiêu đề | Báo ..."
-        title = tidy(_text_of(tree.xpath("//title")))
-        head = re.split(r"\s+[-|–]\s+(?=[^-|–]+$)", title, maxsplit=1)[0]
-        if len(head.split()) >= 4:
-            title = head
+    title = title or tidy(meta.title)
 
     text = ""
     if "text" in selectors:
@@ -324,11 +302,7 @@ def extract_page(
     text = "\n".join(lines)
 
     author = tidy(_text_of(_select(tree, selectors["author"]))) if "author" in selectors else ""
-    if not author:
-        author = tidy(
-            _first_attr(tree, ["//meta[@name='author']/@content", "//meta[@property='article:author']/@content"])
-            or _text_of(tree.xpath("(//*[contains(@class,'author')])[1]"))
-        )
+    author = author or tidy(meta.author)
 
     rejected: datetime | None = None
     published: datetime | None = None
@@ -342,7 +316,7 @@ def extract_page(
         rejected = candidate if published is None else None
         source = DateSource.page_text if published else DateSource.none
     if published is None:
-        candidate = parse_date(_first_attr(tree, _META_DATE_XPATHS) or _json_ld_date(tree), now)
+        candidate = parse_date(meta.date, now)  # htmldate over the page's markup (meta tags, JSON-LD, <time>)
         published = plausible(candidate, now)
         rejected = rejected or (candidate if published is None else None)
         source = DateSource.page_meta if published else DateSource.none
