@@ -122,24 +122,24 @@ def env_name(field_name: str) -> str:
     return PREFIX + field_name.upper()
 
 
+# pydantic's error types in the words of the old hand-written checks; {ge}, {le}, {expected}, {error} come from its ctx
+_REASONS = {
+    "greater_than_equal": "expected a number >= {ge}",
+    "less_than_equal": "expected a number <= {le}",
+    "literal_error": "expected one of {expected}",
+    "bool_parsing": "expected true/false (1/0, yes/no)",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_parsing": "expected a number",
+    "value_error": "{error}",
+}
+
+
 def _reason(error: Any) -> str:
-    """pydantic's message for one field, in the words our old messages used."""
-    kind, ctx = error["type"], error.get("ctx", {})
-    if kind == "greater_than_equal":
-        return f"expected a number >= {ctx['ge']}"
-    if kind == "less_than_equal":
-        return f"expected a number <= {ctx['le']}"
-    if kind == "literal_error":
-        return f"expected one of {ctx['expected'].replace(chr(39), '')}"
-    if kind == "bool_parsing":
-        return "expected true/false (1/0, yes/no)"
-    if kind.startswith("int_"):
-        return "expected a whole number"
-    if kind.startswith("float_"):
-        return "expected a number"
-    if kind == "value_error":
-        return str(ctx.get("error", error["msg"]))
-    return str(error["msg"])
+    """What a bad value should look like."""
+    ctx = {k: str(v).replace("'", "") for k, v in error.get("ctx", {}).items()}
+    template = _REASONS.get(error["type"])
+    return template.format(**ctx) if template else str(error["msg"])
 
 
 def _validated(values: Mapping[str, Any]) -> Settings:

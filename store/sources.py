@@ -134,7 +134,7 @@ class SyncResult:
         return bool(self.changes)
 
 
-# pydantic's error types in the words a city official can act on (Vietnamese / English)
+# pydantic's error types in the words a city official can act on (Vietnamese / English); {…} from its ctx
 _WHY = {
     "missing": "thiếu, hãy điền / is missing: add it",
     "extra_forbidden": "khóa không có trong mẫu, kiểm tra chính tả / unknown key: check the spelling",
@@ -148,21 +148,18 @@ _WHY = {
     "tuple_type": "phải là các bảng [[outlet.feed]] / must be [[outlet.feed]] tables",
     "list_type": "phải là các bảng [[outlet]] / must be [[outlet]] tables",
     "too_short": "chưa có mục nào, thêm ít nhất một [[outlet]] / no entries: add at least one [[outlet]]",
+    "enum": "không có loại này; dùng một trong / is unknown; use one of {expected}",
+    "literal_error": "không dùng được; dùng một trong / is not allowed; use one of {expected}",
+    "greater_than_equal": "phải từ {ge} trở lên / must be at least {ge}",
+    "less_than_equal": "phải không quá {le} / must be at most {le}",
 }
 
 
 def _why(error: ErrorDetails) -> str:
     """One error's fix, Vietnamese / English."""
-    kind, ctx = error["type"], error.get("ctx", {})
-    if kind == "enum":
-        return f"không có loại này; dùng một trong / is unknown; use one of {ctx['expected'].replace(chr(39), '')}"
-    if kind == "literal_error":
-        return f"không dùng được; dùng một trong / is not allowed; use one of {ctx['expected'].replace(chr(39), '')}"
-    if kind == "greater_than_equal":
-        return f"phải từ {ctx['ge']} trở lên / must be at least {ctx['ge']}"
-    if kind == "less_than_equal":
-        return f"phải không quá {ctx['le']} / must be at most {ctx['le']}"
-    return _WHY.get(kind, str(error["msg"]))
+    ctx = {k: str(v).replace("'", "") for k, v in error.get("ctx", {}).items()}
+    template = _WHY.get(error["type"])
+    return template.format(**ctx) if template else str(error["msg"])
 
 
 def _where(n: int, entry: dict[str, Any], loc: tuple[int | str, ...]) -> str:
