@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import unicodedata
@@ -39,7 +38,7 @@ _TEXT_DATE = re.compile(
     re.I,
 )
 # htmldate on markup only: its extensive search guesses from any number in the text (a page's "2026" became
-# 1 January); our Vietnamese text rules below do that job. No max_date: plausible() refuses future dates itself.
+# 1 January); our Vietnamese text rules below do that job. max_date far ahead: plausible() refuses (and logs) future dates.
 _DATE_CONFIG = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z", "max_date": "2999-12-31"}
 _DATE_HINT_XPATH = (
     "//*[contains(@class,'date') or contains(@class,'time') or contains(@class,'publish') or contains(@class,'ngay')]"
