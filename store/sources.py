@@ -197,7 +197,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SourcesError(path, ["không thấy tệp / file not found: set NQ71_SOURCES or create it (see 'Adding an outlet' in the docs)"]) from None
+        raise SourcesError(path, ["không thấy tệp / file not found: set NQ71_SOURCES or create it (see docs/adding-outlets.md)"]) from None
     except UnicodeDecodeError:
         raise SourcesError(path, ["không phải văn bản UTF-8 / not UTF-8 text: save the file as UTF-8"]) from None
     except tomllib.TOMLDecodeError as exc:
