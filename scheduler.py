@@ -12,7 +12,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -175,9 +175,9 @@ def close_stale_runs(sessions: sessionmaker[Session]) -> int:
 def settings_env(settings: Settings) -> dict[str, str]:
     """NQ71_* variables reproducing these settings exactly in a child process."""
     env: dict[str, str] = {}
-    for f in fields(Settings):
-        value = getattr(settings, f.name)
-        env[env_name(f.name)] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        env[env_name(name)] = ("true" if value else "false") if isinstance(value, bool) else str(value)
     return env
 
 
@@ -252,23 +252,13 @@ def crawl_all() -> dict[str, Any]:
     return run_cli(["crawl", "--all", "--quiet", "--wait", CRAWL_WAIT], CRAWL_TIMEOUT_S)
 
 
-def _classify_module() -> Any:
-    # the classify room's contract is a `jobs` module with classify_backlog(sessions, settings)
-    import importlib
-
-    try:
-        return importlib.import_module("jobs")
-    except ModuleNotFoundError as exc:
-        if exc.name != "jobs":
-            raise
-        return importlib.import_module("classify.jobs")
-
-
 @_recorded("classify_backlog")
 def classify_backlog() -> dict[str, Any]:
     """Classify stored articles that have no classification yet."""
+    import jobs  # here, not at the top: loading the classifier's libraries takes seconds the other jobs need not wait
+
     rt = runtime()
-    n = _classify_module().classify_backlog(rt.sessions, rt.settings)
+    n = jobs.classify_backlog(rt.sessions, rt.settings)
     return {"classified": int(n)}
 
 

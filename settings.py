@@ -1,13 +1,13 @@
-"""One typed settings object, read from ``NQ71_*`` environment variables once at start-up."""
+"""One typed settings object, read from ``NQ71_*`` environment variables once at start-up (pydantic-settings)."""
 
 from __future__ import annotations
 
-import dataclasses
-import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 PREFIX = "NQ71_"
 
@@ -16,104 +16,88 @@ class SettingsError(ValueError):
     """A setting has a value we cannot use; the message names the variable and what to fix."""
 
 
-def _parse_bool(raw: str) -> bool:
-    low = raw.strip().lower()
-    if low in {"1", "true", "yes", "on"}:
-        return True
-    if low in {"0", "false", "no", "off", ""}:
-        return False
-    raise ValueError("expected true/false (1/0, yes/no)")
-
-
-def _parse_log_level(raw: str) -> str:
-    level = raw.strip().upper()
-    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-        raise ValueError("expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
-    return level
-
-
-def _parse_database_url(raw: str) -> str:
+def _database_url(raw: str) -> str:
     url = raw.strip()
-    if not (url.startswith("sqlite") or url.startswith("postgresql")):
+    if not url.startswith(("sqlite", "postgresql")):
         raise ValueError("expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
     return url
 
 
-def _parse_positive_float(raw: str) -> float:
-    value = float(raw)
-    if value < 0:
-        raise ValueError("expected a number >= 0")
-    return value
+def _upper(raw: object) -> object:
+    return raw.strip().upper() if isinstance(raw, str) else raw
 
 
-def _parse_positive_int(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise ValueError("expected a whole number >= 0")
-    return value
+def _empty_is_false(raw: object) -> object:
+    return "false" if isinstance(raw, str) and not raw.strip() else raw
 
 
-def _parse_unit(raw: str) -> float:
-    value = float(raw)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError("expected a number between 0 and 1")
-    return value
+# Field types: each says what it accepts, so a field's line is all a new setting needs.
+AtLeastZero = Annotated[float, Field(ge=0)]
+CountAtLeastZero = Annotated[int, Field(ge=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+Flag = Annotated[bool, BeforeValidator(_empty_is_false)]
+DatabaseUrl = Annotated[str, AfterValidator(_database_url)]
+LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], BeforeValidator(_upper)]
 
 
-_PARSERS: dict[type | str, Callable[[str], Any]] = {
-    "str": str,
-    "int": _parse_positive_int,
-    "float": _parse_positive_float,
-    "bool": _parse_bool,
-    "Path": Path,
-}
-
-
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseSettings):
     """Everything configurable, each field read from ``NQ71_<FIELD NAME IN UPPER CASE>``."""
 
-    database_url: str = field(default="sqlite:///var/nq71.db", metadata={"parse": _parse_database_url})
+    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="ignore", validate_default=True)
+
+    database_url: DatabaseUrl = "sqlite:///var/nq71.db"
     sources: Path = Path("config/sources.toml")
     data_dir: Path = Path("var")
     secret_key: str = ""  # empty: a random key is made once and kept in data_dir/secret.key (review/keys.py)
-    log_level: str = field(default="INFO", metadata={"parse": _parse_log_level})
+    log_level: LogLevel = "INFO"
     # crawling (politeness defaults; tests and benchmarks override them)
     user_agent: str = "nq71-monitor/0.1 (+{contact})"
     contact_url: str = "https://haiphong.edu.vn/lien-he"
-    download_delay: float = 5.0
-    concurrency_per_host: int = 1
-    download_timeout: float = 30.0
-    max_page_bytes: int = 5 * 1024 * 1024
-    obey_robots: bool = True
-    autothrottle: bool = True
-    host_down_minutes: float = 10.0
+    download_delay: AtLeastZero = 5.0
+    concurrency_per_host: CountAtLeastZero = 1
+    download_timeout: AtLeastZero = 30.0
+    max_page_bytes: CountAtLeastZero = 5 * 1024 * 1024
+    obey_robots: Flag = True
+    autothrottle: Flag = True
+    host_down_minutes: AtLeastZero = 10.0
     redis_url: str = ""  # set (redis://127.0.0.1:6379) to share the crawl frontier between machines
     # classification and review
-    review_threshold: float = field(default=0.5, metadata={"parse": _parse_unit})
-    claim_suggest_threshold: float = field(default=0.35, metadata={"parse": _parse_unit})
-    claim_auto_threshold: float = field(default=0.6, metadata={"parse": _parse_unit})
+    review_threshold: Share = 0.5
+    claim_suggest_threshold: Share = 0.35
+    claim_auto_threshold: Share = 0.6
     model_dir: Path = Path("classify/models")
     # the department's labelled JSONL files (edu/nq71/group), comma-separated: `nq71 train` learns from them
     labelled_files: str = ""
     # review web app
     host: str = "127.0.0.1"
-    port: int = 8071
-    cookie_secure: bool = False
-    login_max_failures: int = 5
-    login_lockout_minutes: float = 15.0
-    login_address_max_failures: int = 30  # failed logins per client address per lockout window (0: off)
-    db_pool_size: int = 20  # database connections each web worker keeps open (as many again may open for a moment)
-    queue_count_seconds: float = 5.0  # the queue's counts per status are reused this long per worker (0: never)
+    port: CountAtLeastZero = 8071
+    cookie_secure: Flag = False
+    login_max_failures: CountAtLeastZero = 5
+    login_lockout_minutes: AtLeastZero = 15.0
+    login_address_max_failures: CountAtLeastZero = 30  # failed logins per client address per lockout window (0: off)
+    db_pool_size: CountAtLeastZero = 20  # database connections each web worker keeps open (as many again may open for a moment)
+    queue_count_seconds: AtLeastZero = 5.0  # the queue's counts per status are reused this long per worker (0: never)
     # reports and alerts
     reports_dir: Path = Path("var/reports")
     smtp_host: str = ""
-    smtp_port: int = 25
+    smtp_port: CountAtLeastZero = 25
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_from: str = "nq71-monitor@localhost"
     alert_emails: str = ""
     timezone: str = "Asia/Ho_Chi_Minh"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Constructing or copying never reads the environment: only load_settings does, once."""
+        return (init_settings,)
 
     @property
     def user_agent_string(self) -> str:
@@ -129,8 +113,8 @@ class Settings:
         return None
 
     def replace(self, **changes: Any) -> Settings:
-        """A copy with some fields changed (tests, the demo)."""
-        return dataclasses.replace(self, **changes)
+        """A checked copy with some fields changed (tests, the demo)."""
+        return _validated({**self.model_dump(), **changes})
 
 
 def env_name(field_name: str) -> str:
@@ -138,19 +122,39 @@ def env_name(field_name: str) -> str:
     return PREFIX + field_name.upper()
 
 
+# pydantic's error types in the words of the old hand-written checks; {ge}, {le}, {expected}, {error} come from its ctx
+_REASONS = {
+    "greater_than_equal": "expected a number >= {ge}",
+    "less_than_equal": "expected a number <= {le}",
+    "literal_error": "expected one of {expected}",
+    "bool_parsing": "expected true/false (1/0, yes/no)",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_parsing": "expected a number",
+    "value_error": "{error}",
+}
+
+
+def _reason(error: Any) -> str:
+    """What a bad value should look like."""
+    ctx = {k: str(v).replace("'", "") for k, v in error.get("ctx", {}).items()}
+    template = _REASONS.get(error["type"])
+    return template.format(**ctx) if template else str(error["msg"])
+
+
+def _validated(values: Mapping[str, Any]) -> Settings:
+    """Settings from field values; the first bad value becomes one SettingsError line naming its variable."""
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = env_name(str(first["loc"][0]))
+        raise SettingsError(f"{name}={first['input']!r} không hợp lệ / is not valid: {_reason(first)}") from None
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read all ``NQ71_*`` variables once; a bad value raises SettingsError naming the variable."""
-    env = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    for f in fields(Settings):
-        name = env_name(f.name)
-        if name not in env:
-            continue
-        raw = env[name]
-        parse = f.metadata.get("parse") or _PARSERS[str(f.type)]
-        try:
-            values[f.name] = parse(raw)
-        except ValueError as exc:
-            reason = str(exc) if str(exc) and "invalid literal" not in str(exc) and "could not convert" not in str(exc) else f"expected a {f.type}"
-            raise SettingsError(f"{name}={raw!r} is not valid: {reason}") from None
-    return Settings(**values)
+    """Read all ``NQ71_*`` variables once (from ``environ`` when given, else the process environment)."""
+    if environ is None:
+        return _validated(EnvSettingsSource(Settings)())
+    values = {name[len(PREFIX):].lower(): raw for name, raw in environ.items() if name.upper().startswith(PREFIX)}
+    return _validated({k: v for k, v in values.items() if k in Settings.model_fields})

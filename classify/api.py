@@ -401,9 +401,7 @@ class Classifier:
             ev = {"text": ", ".join(t for t, _ in terms), "start": 0, "end": 0, "field": "model"}
             reasons.append(_reason("learned", LABELS["learned"], learned, ev))
         if a.dated is not None:
-            d = a.dated
-            ev = {"text": d.text, "start": d.start, "end": d.end, "field": d.field}
-            reasons.append(_reason("dated_report", LABELS["dated_report"], -DATED_WEIGHT, ev))
+            reasons.append(_reason("dated_report", LABELS["dated_report"], -DATED_WEIGHT, a.dated.to_dict()))
         for code in ("official_source", "official_denial"):
             hits = a.ns(f"risk.{code}")
             if hits and (code == "official_source" or official):

@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from classify.explicit import ExplicitFinder, Mention
 from classify.lexicon import Hit, Lexicons, SourceKind
-from classify.text import Doc
+from classify.text import Doc, Span
 
 _LETTERS = re.compile(r"[^\W\d_]+", re.UNICODE)
 _EXCLAIM = re.compile(r"!{2,}|\?!|!\?")
@@ -46,19 +46,9 @@ DENSE_NAMES: list[str] = (
 )
 
 
-@dataclass(frozen=True)
-class Shouting:
-    """Evidence of shouting: an all-caps run or repeated exclamation marks."""
-
-    text: str
-    field: str
-    start: int
-    end: int
-
-
-def find_shouting(doc: Doc) -> list[Shouting]:
+def find_shouting(doc: Doc) -> list[Span]:
     """All-caps runs of 3+ long words, and "!!"/"?!" marks (acronyms like THPT, GD&ĐT are not shouting)."""
-    out: list[Shouting] = []
+    out: list[Span] = []
     for name in ("title", "summary", "text"):
         value = doc.field_text(name)
         run: list[re.Match[str]] = []
@@ -68,12 +58,12 @@ def find_shouting(doc: Doc) -> list[Shouting]:
                 run.append(m)
                 continue
             if len([w for w in run if len(w.group(0)) >= 3]) >= 3:
-                out.append(Shouting(value[run[0].start():run[-1].end()], name, run[0].start(), run[-1].end()))
+                out.append(Span(value[run[0].start():run[-1].end()], run[0].start(), run[-1].end(), name))
             run = []
         if len([w for w in run if len(w.group(0)) >= 3]) >= 3:
-            out.append(Shouting(value[run[0].start():run[-1].end()], name, run[0].start(), run[-1].end()))
+            out.append(Span(value[run[0].start():run[-1].end()], run[0].start(), run[-1].end(), name))
         for m in _EXCLAIM.finditer(value):
-            out.append(Shouting(m.group(0), name, m.start(), m.end()))
+            out.append(Span(m.group(0), m.start(), m.end(), name))
     return out
 
 
@@ -103,11 +93,11 @@ class Analysis:
     doc: Doc
     hits: list[Hit]
     mentions: list[Mention]
-    shouting: list[Shouting]
+    shouting: list[Span]  # all-caps runs and repeated !/? marks
     outlet_kind: str | None
     dense: NDArray[np.float64] = field(default_factory=lambda: np.zeros(len(DENSE_NAMES)))
     plain_share: float = 0.0
-    dated: Shouting | None = None
+    dated: Span | None = None  # a dateline ("sáng 20/10"): the report says when it happened
 
     @property
     def explicit(self) -> list[Mention]:
@@ -181,7 +171,7 @@ def analyse(doc: Doc, lex: Lexicons, finder: ExplicitFinder, outlet_kind: str | 
         value = doc.field_text(name)
         m = _DATED.search(value)
         if m:
-            a.dated = Shouting(m.group(0), name, m.start(), m.end())
+            a.dated = Span(m.group(0), m.start(), m.end(), name)
             break
     a.plain_share = no_diacritics_share(doc)
     v.append(max(0.0, a.plain_share - 0.5) * 2)

@@ -7,7 +7,6 @@ from classify.errors import LexiconError  # noqa: F401 - re-exported
 import hashlib
 import re
 import tomllib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -262,7 +261,3 @@ class Lexicons:
                 hits.extend(h for h in self.index.find(syllables(value), name, value) if h.key != EXCLUDED_KEY)
         return hits
 
-
-def by_namespace(hits: Iterable[Hit], namespace: str) -> list[Hit]:
-    """The hits of one namespace."""
-    return [h for h in hits if h.namespace == namespace]

@@ -32,8 +32,6 @@ from classify.text import Doc, clean, token_features
 MODEL_FILE = "model.joblib"
 SIDECAR_FILE = "model.json"
 DEFAULT_MODEL_DIR = Path(str(resources.files("classify") / "models"))
-# Dense lexicon features are scaled so that L2 regularisation does not let the seed vocabulary drown them.
-DENSE_SCALE = 1.0
 C_VALUE = 1.0
 # How much the learned misinformation component may add to the risk score (rules carry the rest).
 LEARNED_RISK_STRENGTH = 0.7
@@ -50,7 +48,7 @@ C_RELEVANCE = 16.0
 C_GROUP = 16.0
 # Everything that decides the fitted weights besides the data: part of the content-hash model_version.
 RECIPE = {"c": C_VALUE, "c_rel": C_RELEVANCE, "c_group": C_GROUP, "nb_share": NB_SHARE, "real_weight": REAL_WEIGHT,
-          "dense_scale": DENSE_SCALE, "min_theme_positives": MIN_THEME_POSITIVES, "recipe": 3}
+          "min_theme_positives": MIN_THEME_POSITIVES, "recipe": 3}
 
 
 
@@ -260,7 +258,7 @@ class Bundle:
     def design(self, token_strings: Sequence[str], dense: NDArray[np.float64]) -> sp.csr_matrix:
         """The shared input matrix: token TF-IDF beside the dense lexicon features."""
         tfidf = self.vectorizer.transform(token_strings)
-        return sp.hstack([tfidf, sp.csr_matrix(dense * DENSE_SCALE)], format="csr")
+        return sp.hstack([tfidf, sp.csr_matrix(dense)], format="csr")
 
     def predict(self, x: sp.csr_matrix) -> dict[str, NDArray[np.float64]]:
         """Probabilities of every head for every row."""
@@ -424,7 +422,7 @@ def _fit_heads(
         )
         vectorizer.fit([p.tokens for p in prep])
     dense = np.vstack([p.analysis.dense for p in prep])
-    x = sp.hstack([vectorizer.transform([p.tokens for p in prep]), sp.csr_matrix(dense * DENSE_SCALE)], format="csr")
+    x = sp.hstack([vectorizer.transform([p.tokens for p in prep]), sp.csr_matrix(dense)], format="csr")
     heads: dict[str, Any] = {}
     # the kind of outlet says nothing about the topic: keep it out of the topic heads (risk head only)
     kind_cols = [x.shape[1] - len(DENSE_NAMES) + i for i, n in enumerate(DENSE_NAMES) if n.startswith("kind_")]

@@ -165,22 +165,6 @@ class Doc:
         return token_features(self.tokens)
 
     @cached_property
-    def head_features(self) -> str:
-        """Title and summary tokens (computed from the shared token list, not re-tokenised)."""
-        head_len = len(self.title) + len(self.summary)
-        if not self.text:
-            return self.features
-        # tokens come in document order: take roughly the share that covers title + summary
-        n, seen, out = 0, 0, []
-        for tok in self.tokens:
-            seen += len(tok) + 1
-            out.append(tok)
-            n += 1
-            if seen >= head_len:
-                break
-        return token_features(out)
-
-    @cached_property
     def _sentence_spans(self) -> dict[str, list[tuple[int, int]]]:
         return {name: split_sentences(self.field_text(name)) for name in FIELDS}
 

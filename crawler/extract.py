@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import unicodedata
@@ -38,13 +37,9 @@ _TEXT_DATE = re.compile(
     r"|\d+\s+(?:phút|giờ|ngày)\s+trước",
     re.I,
 )
-_META_DATE_XPATHS = (
-    "//meta[@property='article:published_time']/@content",
-    "//meta[@itemprop='datePublished']/@content",
-    "//meta[@name='pubdate' or @name='publishdate' or @name='date' or @name='dc.date.issued' or @name='DC.date.issued']/@content",
-    "//*[@itemprop='datePublished']/@datetime",
-    "//time[@datetime][1]/@datetime",
-)
+# htmldate on markup only: its extensive search guesses from any number in the text (a page's "2026" became
+# 1 January); our Vietnamese text rules below do that job. max_date far ahead: plausible() refuses (and logs) future dates.
+_DATE_CONFIG = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z", "max_date": "2999-12-31"}
 _DATE_HINT_XPATH = (
     "//*[contains(@class,'date') or contains(@class,'time') or contains(@class,'publish') or contains(@class,'ngay')]"
 )
@@ -62,29 +57,29 @@ def storable(text: str) -> str:
     return text
 
 
-def nfc(text: str | None) -> str:
+def tidy(text: str | None) -> str:
     """NFC-normalised, storable text with runs of whitespace collapsed (matching needs one form of each letter)."""
     if not text:
         return ""
     return re.sub(r"[ \t\r\f\v]+", " ", unicodedata.normalize("NFC", storable(text))).strip()
 
 
-def nfc_block(text: str | None) -> str:
+def tidy_block(text: str | None) -> str:
     """NFC text keeping paragraph breaks; blank runs collapsed."""
     if not text:
         return ""
-    lines = [nfc(line) for line in unicodedata.normalize("NFC", storable(text)).splitlines()]
+    lines = [tidy(line) for line in unicodedata.normalize("NFC", storable(text)).splitlines()]
     return "\n".join(line for line in lines if line)
 
 
 def text_hash(text: str) -> str:
     """sha256 of NFC text (content fingerprint for updates)."""
-    return hashlib.sha256(nfc_block(text).encode("utf-8")).hexdigest()
+    return hashlib.sha256(tidy_block(text).encode("utf-8")).hexdigest()
 
 
 def title_key(title: str) -> str:
     """sha256 of a title reduced to lowercase words (same title, same outlet, 7 days = same item)."""
-    words = re.findall(r"\w+", nfc(title).lower())
+    words = re.findall(r"\w+", tidy(title).lower())
     return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
 
 
@@ -144,7 +139,7 @@ def parse_date(text: str | None, now: datetime | None = None) -> datetime | None
     """A Vietnamese or English date string as aware UTC; naive times are Asia/Ho_Chi_Minh."""
     if not text or not text.strip():
         return None
-    raw = nfc(text)
+    raw = tidy(text)
     quick = _quick_date(raw)
     if quick is not None:
         return quick
@@ -211,7 +206,7 @@ def date_problem(value: datetime, now: datetime | None = None) -> str:
 
 def find_text_date(text: str, now: datetime | None = None) -> datetime | None:
     """The first date written in visible text (near the top of the article)."""
-    for match in _TEXT_DATE.finditer(nfc(text)[:3000]):
+    for match in _TEXT_DATE.finditer(tidy(text)[:3000]):
         value = parse_date(match.group(0).replace(" - ", " ").replace(" | ", " "), now)
         if value is not None:
             return value
@@ -269,18 +264,6 @@ def _first_attr(tree: HtmlElement, xpaths: tuple[str, ...] | list[str]) -> str |
     return None
 
 
-def _json_ld_date(tree: HtmlElement) -> str | None:
-    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
-        try:
-            data = json.loads(script)
-        except ValueError:
-            continue
-        for obj in data if isinstance(data, list) else [data]:
-            if isinstance(obj, dict) and isinstance(obj.get("datePublished"), str):
-                return str(obj["datePublished"])
-    return None
-
-
 def extract_page(
     html: str, url: str, selectors: dict[str, str] | None = None, now: datetime | None = None, want_date: bool = True
 ) -> PageData:
@@ -297,24 +280,18 @@ def extract_page(
 
         canonical = normalise_url(canonical, url)
 
-    title = nfc(_text_of(_select(tree, selectors["title"]))) if "title" in selectors else ""
-    if not title:
-        title = nfc(_first_attr(tree, ["//meta[@property='og:title']/@content"]) or _text_of(tree.xpath("//h1[1]")))
-    if not title:
-        # <title> usually ends with the site's name: "Tiêu đề - Trường THPT ..." / "Tiêu đề | Báo ..."
-        title = nfc(_text_of(tree.xpath("//title")))
-        head = re.split(r"\s+[-|–]\s+(?=[^-|–]+$)", title, maxsplit=1)[0]
-        if len(head.split()) >= 4:
-            title = head
+    meta = trafilatura.extract_metadata(tree, default_url=url, date_config=_DATE_CONFIG)
+    title = tidy(_text_of(_select(tree, selectors["title"]))) if "title" in selectors else ""
+    title = title or tidy(meta.title)
 
     text = ""
     if "text" in selectors:
-        text = nfc_block(_text_of(_select(tree, selectors["text"]), joiner="\n"))
+        text = tidy_block(_text_of(_select(tree, selectors["text"]), joiner="\n"))
     if not text:
         doc = trafilatura.bare_extraction(
             tree, url=url, with_metadata=False, include_comments=False, include_tables=False, favor_precision=True
         )
-        text = nfc_block(getattr(doc, "text", None) or "")
+        text = tidy_block(getattr(doc, "text", None) or "")
     if title and text.startswith(title):
         text = text[len(title):].lstrip("\n ")
     # A leading "Cập nhật lúc 19:30, 24/11/2026" line is page furniture, not article text.
@@ -323,12 +300,8 @@ def extract_page(
         lines.pop(0)
     text = "\n".join(lines)
 
-    author = nfc(_text_of(_select(tree, selectors["author"]))) if "author" in selectors else ""
-    if not author:
-        author = nfc(
-            _first_attr(tree, ["//meta[@name='author']/@content", "//meta[@property='article:author']/@content"])
-            or _text_of(tree.xpath("(//*[contains(@class,'author')])[1]"))
-        )
+    author = tidy(_text_of(_select(tree, selectors["author"]))) if "author" in selectors else ""
+    author = author or tidy(meta.author)
 
     rejected: datetime | None = None
     published: datetime | None = None
@@ -342,7 +315,7 @@ def extract_page(
         rejected = candidate if published is None else None
         source = DateSource.page_text if published else DateSource.none
     if published is None:
-        candidate = parse_date(_first_attr(tree, _META_DATE_XPATHS) or _json_ld_date(tree), now)
+        candidate = parse_date(meta.date, now)  # htmldate over the page's markup (meta tags, JSON-LD, <time>)
         published = plausible(candidate, now)
         rejected = rejected or (candidate if published is None else None)
         source = DateSource.page_meta if published else DateSource.none

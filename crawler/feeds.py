@@ -8,12 +8,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from xml.etree import ElementTree
 
 import feedparser
+import lxml.etree
 import lxml.html
+from scrapy.utils.sitemap import Sitemap
 
-from crawler.extract import decode_html, nfc, nfc_block, parse_date, plausible
+from crawler.extract import decode_html, parse_date, plausible, tidy, tidy_block
 from crawler.urls import normalise_url
 from store.models import FeedKind, FetchStatus
 
@@ -76,9 +77,9 @@ def _clean_html_text(fragment: str) -> str:
     if not fragment or not fragment.strip():
         return ""
     try:
-        return nfc_block("\n".join(lxml.html.fromstring(f"<div>{fragment}</div>").itertext()))
+        return tidy_block("\n".join(lxml.html.fromstring(f"<div>{fragment}</div>").itertext()))
     except (ValueError, lxml.etree.ParserError):
-        return nfc(fragment)
+        return tidy(fragment)
 
 
 def _engagement(obj: dict[str, Any]) -> dict[str, int] | None:
@@ -103,13 +104,13 @@ def _json_entry(item: Any, base_url: str, now: datetime) -> Entry | str:
     upd, _ = _entry_date(item.get("date_modified"), None, now)
     authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
     author = ", ".join(str(a.get("name", "")) for a in authors if isinstance(a, dict) and a.get("name")) or None
-    text = nfc_block(str(item.get("content_text") or "")) or _clean_html_text(str(item.get("content_html") or ""))
+    text = tidy_block(str(item.get("content_text") or "")) or _clean_html_text(str(item.get("content_html") or ""))
     return Entry(
         url=normalise_url(link, base_url),
-        title=nfc(str(item.get("title") or "")),
-        summary=nfc(str(item.get("summary") or "")),
+        title=tidy(str(item.get("title") or "")),
+        summary=tidy(str(item.get("summary") or "")),
         text=text,
-        author=nfc(author) or None,
+        author=tidy(author) or None,
         published_at=pub,
         rejected_date=rejected,
         updated_at=upd,
@@ -198,10 +199,10 @@ def _rss_entry(e: Any, base_url: str, now: datetime) -> Entry | str:
     engagement = {k: int(e[k]) for k in ("likes", "shares", "comments") if str(e.get(k, "")).isdigit()} or None
     return Entry(
         url=normalise_url(link, base_url),
-        title=nfc(e.get("title", "")),
+        title=tidy(e.get("title", "")),
         summary=summary if summary != content else "",
         text=content,
-        author=nfc(e.get("author", "")) or None,
+        author=tidy(e.get("author", "")) or None,
         published_at=pub,
         rejected_date=rejected,
         updated_at=upd,
@@ -209,51 +210,71 @@ def _rss_entry(e: Any, base_url: str, now: datetime) -> Entry | str:
     )
 
 
-_SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
-_NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
+NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+_NEWS = "{%s}" % NEWS_NS
+# The parser Scrapy's Sitemap uses: no entity expansion (billion laughs, XXE), no network, no DTD.
+_SAFE_XML = dict(recover=True, remove_comments=True, resolve_entities=False, no_network=True, load_dtd=False)
 
 
-def parse_sitemap(body: bytes, base_url: str, recency_days: int, now: datetime | None = None) -> Parsed:
-    """Sitemap index (children to follow), plain or Google News sitemap, entries newer than the cut-off."""
-    now = now or datetime.now(UTC)
+def _news_by_loc(body: bytes) -> dict[str, tuple[str | None, str]]:
+    """Google News fields (publication date, title) per <loc>: Scrapy's Sitemap keeps only direct children."""
+    if NEWS_NS.encode() not in body:
+        return {}
+    root = lxml.etree.fromstring(body, parser=lxml.etree.XMLParser(**_SAFE_XML))
+    out: dict[str, tuple[str | None, str]] = {}
+    for news in root.iter(f"{_NEWS}news") if root is not None else ():
+        url = news.getparent()
+        loc = url.findtext("{*}loc") if url is not None else None
+        if loc:
+            out[loc.strip()] = (news.findtext(f"{_NEWS}publication_date"), tidy(news.findtext(f"{_NEWS}title")))
+    return out
+
+
+def _open_sitemap(body: bytes) -> Sitemap | Parsed:
+    """Scrapy's Sitemap over the body, or the Parsed outcome saying why it is none."""
     if not body.strip():
         return Parsed(FetchStatus.empty, "empty body (HTTP 200 with no content)")
     if looks_like_html(body):
         return Parsed(FetchStatus.not_a_feed, "got an HTML page where a sitemap was expected")
     try:
-        root = ElementTree.fromstring(body)
-    except ElementTree.ParseError as exc:
-        return Parsed(FetchStatus.parse_error, f"sitemap is not valid XML: {exc}")
-    tag = root.tag.replace(_SM, "")
+        sitemap = Sitemap(body)
+    except (lxml.etree.XMLSyntaxError, StopIteration) as exc:
+        return Parsed(FetchStatus.parse_error, f"sitemap is not valid XML: {exc or 'no element'}")
+    if sitemap.type not in {"sitemapindex", "urlset"}:
+        return Parsed(FetchStatus.not_a_feed, f"XML root <{sitemap.type}> is not a sitemap")
+    return sitemap
+
+
+def parse_sitemap(body: bytes, base_url: str, recency_days: int, now: datetime | None = None) -> Parsed:
+    """Sitemap index (children to follow), plain or Google News sitemap, entries newer than the cut-off."""
+    now = now or datetime.now(UTC)
+    sitemap = _open_sitemap(body)
+    if isinstance(sitemap, Parsed):
+        return sitemap
     cutoff = now.timestamp() - recency_days * 86400
-    if tag == "sitemapindex":
+    if sitemap.type == "sitemapindex":
         children = []
-        for sm in root.findall(f"{_SM}sitemap"):
-            loc = (sm.findtext(f"{_SM}loc") or "").strip()
-            lastmod = parse_date(sm.findtext(f"{_SM}lastmod"), now)
-            if loc and (lastmod is None or lastmod.timestamp() >= cutoff):
-                children.append(_url_or_raw(loc, base_url))
+        for sm in sitemap:
+            lastmod = parse_date(sm.get("lastmod"), now)
+            if sm["loc"] and (lastmod is None or lastmod.timestamp() >= cutoff):
+                children.append(_url_or_raw(sm["loc"], base_url))
         return Parsed(FetchStatus.ok, f"sitemap index: {len(children)} recent sitemaps", follow=children)
-    if tag != "urlset":
-        return Parsed(FetchStatus.not_a_feed, f"XML root <{tag}> is not a sitemap")
+    news = _news_by_loc(body)
     entries: list[Entry] = []
     old = 0
-    for u in root.findall(f"{_SM}url"):
-        loc = (u.findtext(f"{_SM}loc") or "").strip()
-        if not loc:
+    for u in sitemap:
+        if not u["loc"]:
             continue
-        news = u.find(f"{_NEWS}news")
-        raw_date = news.findtext(f"{_NEWS}publication_date") if news is not None else None
-        title = nfc(news.findtext(f"{_NEWS}title")) if news is not None else ""
+        raw_date, title = news.get(u["loc"], (None, ""))
         pub = parse_date(raw_date, now) if raw_date else None
-        lastmod = parse_date(u.findtext(f"{_SM}lastmod"), now)
+        lastmod = parse_date(u.get("lastmod"), now)
         stamp = pub or lastmod
         if stamp is not None and stamp.timestamp() < cutoff:
             old += 1
             continue
         ok = plausible(pub, now)
         entries.append(
-            Entry(url=_url_or_raw(loc, base_url), title=title, published_at=ok, rejected_date=pub if pub and ok is None else None, updated_at=plausible(lastmod, now))
+            Entry(url=_url_or_raw(u["loc"], base_url), title=title, published_at=ok, rejected_date=pub if pub and ok is None else None, updated_at=plausible(lastmod, now))
         )
     return Parsed(FetchStatus.ok, f"sitemap: {len(entries)} recent urls ({old} older than {recency_days} days skipped)", entries)
 
@@ -279,7 +300,7 @@ def parse_listing(body: bytes, content_type: str | None, base_url: str, link_sel
         if url in seen:
             continue
         seen.add(url)
-        entries.append(Entry(url=url, title=nfc(node.text_content()) if not isinstance(node, str) else ""))
+        entries.append(Entry(url=url, title=tidy(node.text_content()) if not isinstance(node, str) else ""))
     follow: list[str] = []
     if next_selector:
         for node in _select(tree, next_selector)[:1]:

@@ -63,7 +63,7 @@ class LinkPolicyMiddleware:
 
 
 class HostGuardMiddleware:
-    """Marks a host down for ``NQ71_HOST_DOWN_SECONDS`` after a connection/DNS failure and defers its requests."""
+    """Marks a host down for ``HOST_DOWN_SECONDS`` (from ``NQ71_HOST_DOWN_MINUTES``) after a connection/DNS failure and defers its requests."""
 
     def __init__(self, down_seconds: float, max_bytes: int) -> None:
         self.down_seconds = down_seconds
@@ -72,7 +72,7 @@ class HostGuardMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HostGuardMiddleware:
-        return cls(crawler.settings.getfloat("NQ71_HOST_DOWN_SECONDS", 600.0), crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        return cls(crawler.settings.getfloat("HOST_DOWN_SECONDS", 600.0), crawler.settings.getint("DOWNLOAD_MAXSIZE"))
 
     def process_request(self, request: Request) -> None:
         host = host_of(request.url)
@@ -94,7 +94,10 @@ class RobotsMiddleware(RobotsTxtMiddleware):
 
     Scrapy 2.19 lets every waiter await the same Deferred; the first waiter's callback swallows the parser,
     so the others get None and are let through (a disallowed feed was fetched). Each waiter gets its own
-    Deferred here, relayed from the shared one.
+    Deferred here, relayed from the shared one, as Scrapy itself did before
+    https://github.com/scrapy/scrapy/pull/6802 ("Refactor RobotsTxtMiddleware to use async def
+    process_request()") replaced the relay with ``await maybe_deferred_to_future(parser)``; its review notes
+    that path has no test. Drop this class when Scrapy relays per waiter again (tests/crawler: robots.txt e2e).
     """
 
     async def robot_parser(self, request: Request) -> Any:

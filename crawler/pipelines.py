@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from classify.near_dup import long_enough, signature
 from crawler.context import MAX_PAGE_ATTEMPTS, CrawlContext
-from crawler.extract import nfc, nfc_block, text_hash, title_key
+from crawler.extract import text_hash, tidy, tidy_block, title_key
 from crawler.items import ArticleItem, FetchItem
 from settings import Settings
 from store.articles import by_url, give_up_pages, same_title
@@ -70,10 +70,10 @@ class NormalisePipeline(_Base):
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
             return item
-        item.title = nfc(item.title)
-        item.summary = nfc_block(item.summary)
-        item.text = nfc_block(item.text)
-        item.author = nfc(item.author) or None
+        item.title = tidy(item.title)
+        item.summary = tidy_block(item.summary)
+        item.text = tidy_block(item.text)
+        item.author = tidy(item.author) or None
         if not item.title and not item.text and not item.summary and not item.page_attempted:
             self.ctx.count(item.outlet_slug, "errors")
             log.warning("%s feed %s: %s dropped: no title and no text", item.outlet_slug, item.feed_id, item.url)

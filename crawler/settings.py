@@ -49,7 +49,7 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
             "AUTOTHROTTLE_ENABLED": settings.autothrottle,
             "AUTOTHROTTLE_START_DELAY": max(settings.download_delay, 1.0),
             "AUTOTHROTTLE_TARGET_CONCURRENCY": float(max(1, settings.concurrency_per_host)),
-            "NQ71_HOST_DOWN_SECONDS": settings.host_down_minutes * 60,
+            "HOST_DOWN_SECONDS": settings.host_down_minutes * 60,  # our middleware's own Scrapy setting
             "LOG_LEVEL": "DEBUG" if settings.log_level == "DEBUG" else "WARNING",
         }
     )

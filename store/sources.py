@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError, model_validator
+from pydantic.types import Strict
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.models import Feed, FeedKind, Outlet, OutletKind, Tier
 
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-OUTLET_KEYS = {"slug", "name", "kind", "tier", "homepage", "area", "has_nq71_section", "nq71_section_url", "selectors", "feed"}
-FEED_KEYS = {"url", "kind", "poll_minutes"}
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+DEFAULT_POLL = {"listing": 60, "sitemap": 60}  # minutes; other kinds: 30
 # kind-specific feed options, kept in Feed.options (listing selectors, sitemap cut-off, ...)
-FEED_OPTION_KEYS = {
-    "link_selector",  # listing: CSS or XPath (starting with /) selecting article links
-    "next_selector",  # listing: the "next page" link
-    "max_pages",  # listing: how many listing pages to follow
-    "recency_days",  # sitemap: ignore entries older than this
-    "label",  # a human name for the feed ("Chuyên mục Giáo dục")
-    "entry_only",  # social/feeds: do not fetch entry pages (bridges give the whole post)
-}
-SELECTOR_KEYS = {"title", "text", "date", "author"}
-DEFAULT_POLL = {"listing": 60, "sitemap": 60}
+FEED_OPTION_KEYS = {"link_selector", "next_selector", "max_pages", "recency_days", "label", "entry_only"}
 
 
 class SourcesError(ValueError):
@@ -40,26 +33,88 @@ class SourcesError(ValueError):
         super().__init__(f"{path}: " + "; ".join(problems))
 
 
-@dataclass(frozen=True)
-class FeedSpec:
-    url: str
+def _http_url(value: str) -> str:
+    """An absolute http(s) URL without spaces (anything else would never be fetched)."""
+    parts = urlsplit(value)
+    if not value.strip() or any(c.isspace() for c in value) or parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise PydanticCustomError("nq71_url", "không phải địa chỉ http(s) hợp lệ / is not a valid http(s) URL")
+    return value
+
+
+HttpUrlText = Annotated[str, Strict(), AfterValidator(_http_url)]
+Whole = Annotated[int, Strict()]
+Slug = Annotated[str, Strict(), StringConstraints(pattern=SLUG_PATTERN)]
+Text = Annotated[str, Strict()]
+
+
+class FeedSpec(BaseModel):
+    """One [[outlet.feed]] entry: an entry point of an outlet (rss, atom, jsonfeed, sitemap, listing, social)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: HttpUrlText
     kind: FeedKind
-    poll_minutes: int
-    options: dict[str, Any]
+    poll_minutes: Annotated[Whole, Field(ge=1, le=10080)]  # unset: the kind's default (_default_poll)
+    link_selector: Text | None = None  # listing: CSS or XPath (starting with /) selecting article links
+    next_selector: Text | None = None  # listing: the "next page" link
+    max_pages: Annotated[Whole, Field(ge=1, le=100)] = 1  # listing: how many listing pages to follow
+    recency_days: Annotated[Whole, Field(ge=1)] = 30  # sitemap: ignore entries older than this
+    label: Text | None = None  # a human name for the feed ("Chuyên mục Giáo dục")
+    entry_only: StrictBool = False  # social/feeds: do not fetch entry pages (bridges give the whole post)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_poll(cls, data: Any) -> Any:
+        """Listing and sitemap feeds are polled hourly unless told; others every 30 minutes."""
+        if isinstance(data, dict) and "poll_minutes" not in data:
+            return {**data, "poll_minutes": DEFAULT_POLL.get(str(data.get("kind")), 30)}
+        return data
+
+    @model_validator(mode="after")
+    def _listing_has_links(self) -> FeedSpec:
+        if self.kind is FeedKind.listing and not self.link_selector:
+            raise PydanticCustomError(
+                "nq71_listing", "feed listing cần link_selector (CSS hoặc XPath chọn link bài) / a listing feed needs link_selector (CSS or XPath for article links)"
+            )
+        return self
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The kind-specific options the file set (stored as Feed.options)."""
+        return self.model_dump(include=FEED_OPTION_KEYS, exclude_unset=True)
 
 
-@dataclass(frozen=True)
-class OutletSpec:
-    slug: str
-    name: str
+class OutletSpec(BaseModel):
+    """One [[outlet]] entry: a newspaper, portal, agency, school or social page, with its feeds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    slug: Slug
+    name: Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1)]
     kind: OutletKind
     tier: Tier
-    homepage: str
-    area: str | None
-    has_nq71_section: bool
-    nq71_section_url: str | None
-    selectors: dict[str, str]
-    feeds: tuple[FeedSpec, ...]
+    homepage: HttpUrlText
+    area: Text | None = None
+    has_nq71_section: StrictBool  # unset: true when nq71_section_url is given (_section_flag)
+    nq71_section_url: HttpUrlText | None = None
+    selectors: dict[Literal["title", "text", "date", "author"], Text] = {}
+    feeds: tuple[FeedSpec, ...] = Field(default=(), alias="feed")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _section_flag(cls, data: Any) -> Any:
+        """An outlet with an NQ71 section URL has an NQ71 section unless the file says otherwise."""
+        if isinstance(data, dict) and "has_nq71_section" not in data:
+            return {**data, "has_nq71_section": data.get("nq71_section_url") is not None}
+        return data
+
+
+class SourcesFile(BaseModel):
+    """The whole file: only [[outlet]] tables, at least one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outlet: Annotated[list[dict[str, Any]], Field(min_length=1)]
 
 
 @dataclass
@@ -80,20 +135,93 @@ class SyncResult:
         return bool(self.changes)
 
 
-def _valid_url(url: object) -> bool:
-    if not isinstance(url, str) or not url.strip() or any(c.isspace() for c in url):
-        return False
-    parts = urlsplit(url)
-    return parts.scheme in {"http", "https"} and bool(parts.hostname)
+# pydantic's error types in the words a city official can act on (Vietnamese / English); {…} from its ctx
+_WHY = {
+    "missing": "thiếu, hãy điền / is missing: add it",
+    "extra_forbidden": "khóa không có trong mẫu, kiểm tra chính tả / unknown key: check the spelling",
+    "string_pattern_mismatch": "chỉ gồm chữ thường không dấu, số và '-' (vd. 'bao-hai-phong') / must be lowercase letters, digits and '-' (e.g. 'bao-hai-phong')",
+    "string_too_short": "không được để trống / must not be empty",
+    "string_type": "phải là chữ trong ngoặc kép / must be text in quotes",
+    "int_type": "phải là số nguyên / must be a whole number",
+    "bool_type": "phải là true hoặc false / must be true or false",
+    "dict_type": "phải là bảng / must be a table",
+    "model_type": "phải là bảng / must be a table",
+    "tuple_type": "phải là các bảng [[outlet.feed]] / must be [[outlet.feed]] tables",
+    "list_type": "phải là các bảng [[outlet]] / must be [[outlet]] tables",
+    "too_short": "chưa có mục nào, thêm ít nhất một [[outlet]] / no entries: add at least one [[outlet]]",
+    "enum": "không có loại này; dùng một trong / is unknown; use one of {expected}",
+    "literal_error": "không dùng được; dùng một trong / is not allowed; use one of {expected}",
+    "greater_than_equal": "phải từ {ge} trở lên / must be at least {ge}",
+    "less_than_equal": "phải không quá {le} / must be at most {le}",
+}
 
 
-def _choice(value: object, enum_cls: type[OutletKind] | type[Tier] | type[FeedKind]) -> Any:
-    if not isinstance(value, str):
-        return None
+def _why(error: ErrorDetails) -> str:
+    """One error's fix, Vietnamese / English."""
+    ctx = {k: str(v).replace("'", "") for k, v in error.get("ctx", {}).items()}
+    template = _WHY.get(error["type"])
+    return template.format(**ctx) if template else str(error["msg"])
+
+
+def _where(n: int, entry: dict[str, Any], loc: tuple[int | str, ...]) -> str:
+    """'outlet #2 'vnexpress', feed #1, poll_minutes': the entry and the field an error is about."""
+    slug = entry.get("slug")
+    parts = [f"outlet #{n}" + (f" {slug!r}" if isinstance(slug, str) else "")]
+    for i, step in enumerate(loc):
+        if isinstance(step, int) and i and loc[i - 1] == "feed":
+            parts[-1] = f"feed #{step + 1}"
+        elif step == "feed" and i + 1 < len(loc) and isinstance(loc[i + 1], int):
+            parts.append("feed")
+        elif step != "[key]":  # a bad key in a table: its name is the step before
+            parts.append(str(step))
+    return ", ".join(parts)
+
+
+def _allowed(loc: tuple[int | str, ...]) -> str:
+    """The keys a table may hold, for an unknown-key message."""
+    model = FeedSpec if "feed" in loc else OutletSpec
+    return ", ".join(f.alias or name for name, f in model.model_fields.items())
+
+
+def _problem(n: int, entry: dict[str, Any], error: ErrorDetails) -> str:
+    """One line per problem: the outlet, the field, the value found and what to do."""
+    loc = tuple(error["loc"])
+    where = _where(n, entry, loc)
+    quiet = error["type"] == "missing" or isinstance(error["input"], dict) or loc[-1:] == ("[key]",)
+    shown = "" if quiet else f" = {error['input']!r}"
+    extra = f"; allowed: {_allowed(loc)}" if error["type"] == "extra_forbidden" else ""
+    return f"{where}{shown}: {_why(error)}{extra}"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The file's TOML, or SourcesError saying how to make it readable."""
     try:
-        return enum_cls(value)
-    except ValueError:
-        return None
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SourcesError(path, ["không thấy tệp / file not found: set NQ71_SOURCES or create it (see docs/adding-outlets.md)"]) from None
+    except UnicodeDecodeError:
+        raise SourcesError(path, ["không phải văn bản UTF-8 / not UTF-8 text: save the file as UTF-8"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SourcesError(path, [f"sai cú pháp TOML / not valid TOML ({exc}): fix the syntax there"]) from None
+
+
+def _repeats(entries: list[dict[str, Any]]) -> list[str]:
+    """Slugs and feed URLs listed twice (each must be unique in the database too)."""
+    problems: list[str] = []
+    slugs: dict[Any, int] = {}
+    urls: dict[Any, str] = {}
+    for n, entry in enumerate(entries, start=1):
+        slug = entry.get("slug")
+        if isinstance(slug, str) and slug in slugs:
+            problems.append(f"outlet #{n} {slug!r}, slug: trùng với outlet #{slugs[slug]} / duplicate slug {slug!r} (also outlet #{slugs[slug]}): give each outlet its own slug")
+        slugs.setdefault(slug, n)
+        feeds = entry.get("feed", [])
+        for m, feed in enumerate(feeds if isinstance(feeds, list) else [], start=1):
+            url = feed.get("url") if isinstance(feed, dict) else None
+            if isinstance(url, str) and url in urls:
+                problems.append(f"outlet #{n} {slug!r}, feed #{m}, url = {url!r}: đã có ở {urls[url]} / is already listed under {urls[url]}: list each feed once")
+            urls.setdefault(url, f"outlet #{n}")
+    return problems
 
 
 def sources_file(path: Path) -> Path:
@@ -107,118 +235,17 @@ def parse_sources(path: Path) -> list[OutletSpec]:
     """Read and check a sources file; raise SourcesError listing every problem (nothing is written)."""
     path = sources_file(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SourcesError(path, ["file not found: set NQ71_SOURCES or create it (see README, 'Adding an outlet')"]) from None
-    except UnicodeDecodeError:
-        raise SourcesError(path, ["not UTF-8 text: save the file as UTF-8"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SourcesError(path, [f"not valid TOML ({exc}): fix the syntax there"]) from None
+        entries = SourcesFile.model_validate(_read_toml(path)).outlet
+    except ValidationError as exc:
+        raise SourcesError(path, [f"{'.'.join(map(str, e['loc']))}: {_why(e)}" for e in exc.errors()]) from None
     problems: list[str] = []
-    outlets_raw = raw.get("outlet")
-    unknown_top = set(raw) - {"outlet"}
-    if unknown_top:
-        problems.append(f"unknown top-level key(s) {sorted(unknown_top)}: only [[outlet]] tables are allowed")
-    if not isinstance(outlets_raw, list) or not outlets_raw:
-        problems.append("no [[outlet]] entries: add at least one outlet")
-        raise SourcesError(path, problems)
     specs: list[OutletSpec] = []
-    seen_slugs: dict[str, int] = {}
-    seen_urls: dict[str, str] = {}
-    for n, entry in enumerate(outlets_raw, start=1):
-        where = f"outlet #{n}"
-        if not isinstance(entry, dict):
-            problems.append(f"{where}: must be a table ([[outlet]])")
-            continue
-        slug = entry.get("slug")
-        if isinstance(slug, str):
-            where = f"outlet #{n} ({slug!r})"
-        before = len(problems)
-        unknown = set(entry) - OUTLET_KEYS
-        if unknown:
-            problems.append(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(OUTLET_KEYS)}")
-        if not isinstance(slug, str) or not SLUG_RE.match(slug):
-            problems.append(f"{where}: slug {slug!r} must be lowercase letters, digits and '-' (e.g. 'bao-hai-phong')")
-        elif slug in seen_slugs:
-            problems.append(f"{where}: duplicate slug {slug!r} (also outlet #{seen_slugs[slug]}): give each outlet its own slug")
-        else:
-            seen_slugs[slug] = n
-        name = entry.get("name")
-        if not isinstance(name, str) or not name.strip():
-            problems.append(f"{where}: name is missing: give the outlet's name")
-        kind = _choice(entry.get("kind"), OutletKind)
-        if kind is None:
-            problems.append(f"{where}: kind {entry.get('kind')!r} is unknown; use one of {', '.join(k.value for k in OutletKind)}")
-        tier = _choice(entry.get("tier"), Tier)
-        if tier is None:
-            problems.append(f"{where}: tier {entry.get('tier')!r} is unknown; use one of {', '.join(t.value for t in Tier)}")
-        homepage = entry.get("homepage")
-        if not _valid_url(homepage):
-            problems.append(f"{where}: homepage {homepage!r} is not a valid http(s) URL")
-        section_url = entry.get("nq71_section_url")
-        if section_url is not None and not _valid_url(section_url):
-            problems.append(f"{where}: nq71_section_url {section_url!r} is not a valid http(s) URL")
-        has_section = entry.get("has_nq71_section", section_url is not None)
-        if not isinstance(has_section, bool):
-            problems.append(f"{where}: has_nq71_section must be true or false")
-        area = entry.get("area")
-        if area is not None and not isinstance(area, str):
-            problems.append(f"{where}: area must be text")
-        selectors = entry.get("selectors", {})
-        if not isinstance(selectors, dict) or set(selectors) - SELECTOR_KEYS or not all(isinstance(v, str) for v in selectors.values()):
-            problems.append(f"{where}: selectors must be a table with text values for {sorted(SELECTOR_KEYS)}")
-        feeds: list[FeedSpec] = []
-        feeds_raw = entry.get("feed", [])
-        if not isinstance(feeds_raw, list):
-            problems.append(f"{where}: feed must be [[outlet.feed]] tables")
-            feeds_raw = []
-        for m, feed in enumerate(feeds_raw, start=1):
-            fwhere = f"{where} feed #{m}"
-            if not isinstance(feed, dict):
-                problems.append(f"{fwhere}: must be a table ([[outlet.feed]])")
-                continue
-            unknown = set(feed) - FEED_KEYS - FEED_OPTION_KEYS
-            if unknown:
-                problems.append(f"{fwhere}: unknown key(s) {sorted(unknown)}; allowed: {sorted(FEED_KEYS | FEED_OPTION_KEYS)}")
-            url = feed.get("url")
-            if not _valid_url(url):
-                problems.append(f"{fwhere}: url {url!r} is not a valid http(s) URL")
-            elif url in seen_urls:
-                problems.append(f"{fwhere}: url {url!r} is already listed under {seen_urls[url]}: list each feed once")
-            else:
-                seen_urls[str(url)] = where
-            fkind = _choice(feed.get("kind"), FeedKind)
-            if fkind is None:
-                problems.append(f"{fwhere}: kind {feed.get('kind')!r} is unknown; use one of {', '.join(k.value for k in FeedKind)}")
-            poll = feed.get("poll_minutes", DEFAULT_POLL.get(str(feed.get("kind")), 30))
-            if not isinstance(poll, int) or isinstance(poll, bool) or not 1 <= poll <= 10080:
-                problems.append(f"{fwhere}: poll_minutes {poll!r} must be a whole number from 1 to 10080")
-            if fkind is FeedKind.listing and not isinstance(feed.get("link_selector"), str):
-                problems.append(f"{fwhere}: a listing feed needs link_selector (CSS or XPath for article links)")
-            max_pages = feed.get("max_pages", 1)
-            if not isinstance(max_pages, int) or isinstance(max_pages, bool) or not 1 <= max_pages <= 100:
-                problems.append(f"{fwhere}: max_pages {max_pages!r} must be a whole number from 1 to 100")
-            recency = feed.get("recency_days", 30)
-            if not isinstance(recency, int) or isinstance(recency, bool) or recency < 1:
-                problems.append(f"{fwhere}: recency_days {recency!r} must be a whole number >= 1")
-            options = {k: v for k, v in feed.items() if k in FEED_OPTION_KEYS}
-            if fkind is not None and isinstance(poll, int):
-                feeds.append(FeedSpec(url=str(url), kind=fkind, poll_minutes=poll, options=options))
-        if len(problems) == before:
-            specs.append(
-                OutletSpec(
-                    slug=str(slug),
-                    name=str(name).strip(),
-                    kind=kind,
-                    tier=tier,
-                    homepage=str(homepage),
-                    area=area,
-                    has_nq71_section=bool(has_section),
-                    nq71_section_url=section_url,
-                    selectors=dict(selectors),
-                    feeds=tuple(feeds),
-                )
-            )
+    for n, entry in enumerate(entries, start=1):
+        try:
+            specs.append(OutletSpec.model_validate(entry))
+        except ValidationError as exc:
+            problems.extend(_problem(n, entry, e) for e in exc.errors())
+    problems.extend(_repeats(entries))
     if problems:
         raise SourcesError(path, problems)
     return specs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack, contextmanager
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,11 +27,9 @@ def _pg_admin_url() -> str:
     return make_url(PG_URL).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session")
-def pg_database_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this pytest process (parallel runs never share one)."""
-    if not PG_URL:
-        pytest.skip("NQ71_TEST_DATABASE_URL not set")
+@contextmanager
+def _fresh_pg_database() -> Iterator[str]:
+    """A new PostgreSQL database, dropped afterwards (parallel runs never share one)."""
     admin = make_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
     name = f"nq71_t_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
@@ -42,6 +41,25 @@ def pg_database_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this pytest process."""
+    if not PG_URL:
+        pytest.skip("NQ71_TEST_DATABASE_URL not set")
+    with _fresh_pg_database() as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a new, empty database of its own (SQLite file; PostgreSQL when configured)."""
+    with ExitStack() as stack:
+        url = f"sqlite:///{tmp_path / 'leer.db'}" if request.param == "sqlite" else stack.enter_context(_fresh_pg_database())
+        engine = make_engine(url)
+        stack.callback(engine.dispose)
+        yield engine
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

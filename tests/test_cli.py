@@ -38,7 +38,7 @@ def test_bad_sources_file_is_one_clear_message_and_exit_2(tmp_path: Path) -> Non
     bad.write_text('[[outlet]]\nslug = "x"\nname = "X"\nkind = "báo"\ntier = "city"\nhomepage = "https://x.vn"\n', encoding="utf-8")
     result = run(tmp_path, "sources", "sync", "--file", str(bad))
     assert result.returncode == 2
-    assert "kind 'báo' is unknown" in result.stderr and "Traceback" not in result.stderr
+    assert "outlet #1 'x', kind = 'báo': không có loại này" in result.stderr and "Traceback" not in result.stderr
     stats = json.loads(run(tmp_path, "stats", "--json").stdout)
     assert stats["outlets"] == 0
 

@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 
 from crawler.context import CrawlContext, FeedJob
 from crawler.errors import RetryLaterError, classify_failure, http_message, retry_after_seconds
-from crawler.extract import date_problem, decode_html, extract_page, nfc
+from crawler.extract import date_problem, decode_html, extract_page, tidy
 from crawler.feeds import Entry, Parsed, parse_feed, parse_listing, parse_sitemap
 from crawler.items import ArticleItem, FetchItem
 from crawler.urls import normalise_url, same_site
@@ -391,7 +391,7 @@ class NewsSpider(scrapy.Spider):
 
 
 def _first_words(text: str, n: int = 14) -> str:
-    words = nfc(text).split()
+    words = tidy(text).split()
     return " ".join(words[:n]) + ("…" if len(words) > n else "")
 
 

@@ -36,6 +36,17 @@ def test_add_claim_refuses_any_verdict_but_false_in_both_languages(
         assert add_claim(s, TRUE_TEXT, "tin_sai_su_that").verdict == Verdict.tin_sai_su_that
 
 
+def test_both_false_verdicts_are_registered_and_matched(sessions: sessionmaker[Session]) -> None:
+    texts = {"tin_gia": "Hải Phòng bỏ kỳ thi tuyển sinh lớp 10 công lập từ năm học tới, chỉ xét học bạ.",
+             "tin_sai_su_that": "Giáo viên mầm non Hải Phòng bị cắt toàn bộ phụ cấp ưu đãi nghề từ tháng sau."}
+    with sessions() as s, s.begin():
+        for verdict, text in texts.items():
+            add_claim(s, text, verdict, "https://haiphong.edu.vn/cai-chinh")
+        s.add(Claim(text=TRUE_TEXT, verdict=Verdict.khong_lien_quan))  # never through add_claim: never matched
+    with sessions() as s:
+        assert {c.verdict.value: c.text for c in active_claims(s)} == texts
+
+
 def test_one_add_claim_serves_the_cli_and_the_review_app() -> None:
     assert review.service.add_claim is add_claim
 

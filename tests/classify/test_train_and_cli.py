@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -15,29 +16,37 @@ from classify.model import SIDECAR_FILE, read_labelled, seed_items, train
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_train_saves_a_loadable_model_with_sidecar(tmp_path: Path) -> None:
+def test_train_saves_a_loadable_model_with_sidecar_and_its_cv_scores(tmp_path: Path) -> None:
     items = seed_items()
-    assert len(items) >= 400
-    meta = train(items[::3] + items[1::7], ["Phụ huynh bị phạt tiền nếu con mang điện thoại đến trường."],
-                 Lexicons.load(), tmp_path / "m", evaluate=False)
+    subset = items[::3] + items[1::7]
+    meta = train(subset, ["Phụ huynh bị phạt tiền nếu con mang điện thoại đến trường."],
+                 Lexicons.load(), tmp_path / "m", evaluate=True)
     side = json.loads((tmp_path / "m" / SIDECAR_FILE).read_text(encoding="utf-8"))
     assert side == meta
     assert set(side["libraries"]) >= {"scikit-learn", "numpy", "scipy", "underthesea", "python"}
     assert len(side["training_data_sha256"]) == 64 and side["model_version"]
-    assert side["train_seconds"] < 60
+    # the counts and cross-validated scores describe this training set, not constants
+    assert side["counts"]["seed_items"] == len(subset) and side["counts"]["real_labels"] == 0
+    assert side["counts"]["education"] == sum(1 for it in subset if it.is_education)
+    assert 0.8 < side["scores"]["cv_education_f1"] <= 1.0  # the seed set's education labels are learnable
     clf = Classifier.load(tmp_path / "m")
     assert clf.model_version == side["model_version"]
     res = clf.score(ItemIn(title="Học sinh Hải Phòng được miễn học phí từ năm học mới"))
     assert res.is_education and 0.0 <= res.risk_score <= 1.0
 
 
-def test_shipped_sidecar_has_the_cv_figures_of_the_department_labels() -> None:
-    side = json.loads((ROOT / "classify" / "models" / SIDECAR_FILE).read_text(encoding="utf-8"))
-    assert side["counts"]["seed_items"] >= 400 and side["counts"]["real_labels"] >= 1000
-    for measure in ("education_f1", "related_f1", "group_top1"):
-        m = side["scores"]["overall"][measure]
-        assert m["ci95"][0] <= m["mean"] <= m["ci95"][1]
-    assert side["scores"]["overall"]["education_f1"]["mean"] > 0.9
+def test_cv_scores_fall_when_the_labels_are_noise(tmp_path: Path) -> None:
+    import random
+
+    items = seed_items()[::6]
+    noisy = [dataclasses.replace(it) for it in items]
+    flips = [it.is_education for it in noisy]
+    random.Random(71).shuffle(flips)  # the same share of education items, on the wrong articles
+    for it, flip in zip(noisy, flips, strict=True):
+        it.is_education = flip
+    true_f1 = train(items, [], Lexicons.load(), tmp_path / "a", evaluate=True)["scores"]["cv_education_f1"]
+    noise_f1 = train(noisy, [], Lexicons.load(), tmp_path / "b", evaluate=True)["scores"]["cv_education_f1"]
+    assert noise_f1 < true_f1 - 0.2, (true_f1, noise_f1)
 
 
 def test_bad_labelled_line_names_file_and_line(tmp_path: Path) -> None:

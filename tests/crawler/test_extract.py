@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crawler.extract import decode_html, extract_page, find_text_date, nfc, parse_date, plausible, text_hash, title_key
+from crawler.extract import decode_html, extract_page, find_text_date, parse_date, plausible, text_hash, tidy, title_key
 from crawler.urls import normalise_url
 from store.models import DateSource
 
@@ -46,7 +46,7 @@ def test_decoding_windows_1258_wrong_header_and_bom() -> None:
     decomposed = unicodedata.normalize("NFD", text)  # letters + combining tone marks, all in windows-1258
     legacy = b'<meta charset="windows-1258"><p>' + decomposed.encode("cp1258") + b"</p>"
     html, codec = decode_html(legacy, "text/html")
-    assert codec == "cp1258" and nfc(html).endswith(text + "</p>")
+    assert codec == "cp1258" and tidy(html).endswith(text + "</p>")
     html, codec = decode_html(f"<p>{text}</p>".encode(), "text/html; charset=iso-8859-1")
     assert codec == "utf-8" and text in html  # a lying header does not beat valid UTF-8
     html, _ = decode_html(b"\xef\xbb\xbf<p>" + text.encode() + b"</p>")
@@ -55,7 +55,7 @@ def test_decoding_windows_1258_wrong_header_and_bom() -> None:
 
 def test_nfc_and_hashes_ignore_normal_form_and_spacing() -> None:
     nfd = unicodedata.normalize("NFD", "Học sinh   vùng đảo")
-    assert nfc(nfd) == "Học sinh vùng đảo"
+    assert tidy(nfd) == "Học sinh vùng đảo"
     assert title_key(nfd + "!") == title_key("học sinh vùng đảo")
     assert title_key("Học sinh vùng đảo") != title_key("Học sinh vùng dao")  # diacritics matter
     assert text_hash(nfd) == text_hash("Học sinh vùng đảo")

@@ -99,3 +99,38 @@ def test_listing_links_and_next_page_by_css_or_xpath() -> None:
     assert len(xpath.entries) == 2 and xpath.follow == []
     none = parse_listing(html, None, "https://gov.vn/giao-duc", "ul.khong-co a", None)
     assert none.status is FetchStatus.parse_error and "check link_selector" in none.message
+
+
+URLSET = '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{}</urlset>'
+
+
+def test_hostile_sitemaps_end_in_a_status_and_expand_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    secret = tmp_path / "mat-khau.txt"
+    secret.write_text("bí mật của máy chủ", encoding="utf-8")
+    xxe = (f'<?xml version="1.0"?><!DOCTYPE u [<!ENTITY s SYSTEM "file://{secret}">]>'
+           + URLSET.format("<url><loc>https://t.vn/a.html?x=&s;</loc><lastmod>2026-11-25</lastmod></url>")).encode()
+    parsed = parse_sitemap(xxe, "https://t.vn/s.xml", 30, NOW)
+    assert all("bí mật" not in e.url and "m%E1%BA%ADt" not in e.url for e in parsed.entries)  # the file is never read
+    laughs = ('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "hahahahahahahahahaha">'
+              + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
+              + "]>" + URLSET.format("<url><loc>https://t.vn/&i;</loc></url>")).encode()
+    parsed = parse_sitemap(laughs, "https://t.vn/s.xml", 30, NOW)
+    assert sum(len(e.url) for e in parsed.entries) < 1000  # 10^8 "ha" were never built
+    cases = {
+        b"": FetchStatus.empty,
+        b"  \n": FetchStatus.empty,
+        b"<!doctype html><html><body>Trang ch\xe1\xbb\xa7</body></html>": FetchStatus.not_a_feed,
+        b"\x00\x01 kh\xc3\xb4ng ph\xe1\xba\xa3i XML": FetchStatus.parse_error,
+        b'<feed xmlns="http://www.w3.org/2005/Atom"></feed>': FetchStatus.not_a_feed,
+    }
+    for body, status in cases.items():
+        assert parse_sitemap(body, "https://t.vn/s.xml", 30, NOW).status is status, body
+
+
+def test_truncated_sitemap_still_yields_the_entries_before_the_cut() -> None:
+    # Scrapy's Sitemap parses in recover mode: a body cut mid-way keeps what was read (the cut URL at worst 404s)
+    body = URLSET.format("<url><loc>https://t.vn/tin/hoc-phi.html</loc><lastmod>2026-11-25</lastmod></url>"
+                         "<url><loc>https://t.vn/tin/sach-gi")[:-len("</urlset>")].encode()
+    parsed = parse_sitemap(body, "https://t.vn/s.xml", 30, NOW)
+    assert parsed.status is FetchStatus.ok
+    assert parsed.entries[0].url == "https://t.vn/tin/hoc-phi.html" and parsed.entries[0].updated_at is not None

@@ -1,4 +1,4 @@
-"""Migrations: empty database to head, and the models match the head (no pending autogenerate diff)."""
+"""Migrations: empty database to head and back to base, and the models match the head (no pending autogenerate diff)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-from store.db import current_revisions, ensure_schema, head_revisions, include_name, make_engine, upgrade
+from store.db import alembic_config, current_revisions, ensure_schema, head_revisions, include_name, make_engine, upgrade
 from store.models import Base
 
 
@@ -35,3 +35,19 @@ def test_empty_sqlite_is_upgraded_automatically(tmp_path) -> None:  # type: igno
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_downgrade_to_base_and_up_again(empty_engine: Engine) -> None:
+    from alembic import command
+
+    upgrade(empty_engine)
+    command.downgrade(alembic_config(empty_engine), "base")
+    assert current_revisions(empty_engine) == set()
+    left = set(inspect(empty_engine).get_table_names()) - {"alembic_version"}
+    assert left == set(), f"downgrade to base left tables behind: {sorted(left)}"
+    upgrade(empty_engine)
+    assert current_revisions(empty_engine) == head_revisions(empty_engine)
+    assert set(Base.metadata.tables) <= set(inspect(empty_engine).get_table_names())
+    with empty_engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})
+        assert compare_metadata(ctx, Base.metadata) == []

@@ -102,14 +102,14 @@ def test_changed_feed_is_updated_in_place(sessions: sessionmaker[Session], tmp_p
 BAD_CASES = {
     "malformed": ('[[outlet]\nslug = "x"', "not valid TOML"),
     "duplicate_slug": (GOOD.replace('slug = "vnexpress"', 'slug = "bao-hai-phong"'), "duplicate slug 'bao-hai-phong'"),
-    "unknown_outlet_kind": (GOOD.replace('kind = "press"\ntier = "national"', 'kind = "newspaper"\ntier = "national"'), "kind 'newspaper' is unknown"),
-    "unknown_feed_kind": (GOOD.replace('kind = "rss"\n  poll_minutes = 15', 'kind = "podcast"\n  poll_minutes = 15'), "kind 'podcast' is unknown"),
+    "unknown_outlet_kind": (GOOD.replace('kind = "press"\ntier = "national"', 'kind = "newspaper"\ntier = "national"'), "kind = 'newspaper': không có loại này; dùng một trong / is unknown; use one of press, portal"),
+    "unknown_feed_kind": (GOOD.replace('kind = "rss"\n  poll_minutes = 15', 'kind = "podcast"\n  poll_minutes = 15'), "feed #1, kind = 'podcast': không có loại này"),
     "invalid_url": (GOOD.replace("https://vnexpress.net/rss/giao-duc.rss", "vnexpress.net/rss giao-duc"), "is not a valid http(s) URL"),
     "bad_slug": (GOOD.replace('slug = "vnexpress"', 'slug = "Báo VnExpress"'), "must be lowercase letters"),
     "listing_without_selector": (GOOD.replace('  link_selector = "h3 a"\n', ""), "needs link_selector"),
-    "unknown_key": (GOOD.replace("max_pages = 2", "max_pagez = 2"), "unknown key(s) ['max_pagez']"),
+    "unknown_key": (GOOD.replace("max_pages = 2", "max_pagez = 2"), "feed #2, max_pagez = 2: khóa không có trong mẫu, kiểm tra chính tả / unknown key: check the spelling; allowed: url, kind"),
     "duplicate_feed_url": (GOOD.replace("https://vnexpress.net/rss/giao-duc.rss", "https://baohaiphong.vn/rss/giao-duc.rss"), "already listed"),
-    "bad_poll": (GOOD.replace("poll_minutes = 15", "poll_minutes = 0"), "poll_minutes 0"),
+    "bad_poll": (GOOD.replace("poll_minutes = 15", "poll_minutes = 0"), "poll_minutes = 0: phải từ 1 trở lên / must be at least 1"),
 }
 
 
@@ -133,7 +133,7 @@ def test_bad_file_is_refused_with_entry_and_fix_and_nothing_written(
 
 
 def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(SourcesError, match="file not found: set NQ71_SOURCES"):
+    with pytest.raises(SourcesError, match="không thấy tệp / file not found: set NQ71_SOURCES"):
         parse_sources(tmp_path / "nope.toml")
 
 
@@ -145,3 +145,38 @@ def test_the_default_sources_path_reads_the_users_file_else_the_shipped_one(tmp_
     (tmp_path / "config").mkdir()
     _write(tmp_path / "config", GOOD)
     assert [s.slug for s in parse_sources(default)] == ["bao-hai-phong", "vnexpress"]  # the user's own file wins
+
+
+OUTLET = 'slug = "truong-le-quy-don"\nname = "Trường THPT Lê Quý Đôn"\nkind = "school"\ntier = "city"\nhomepage = "https://lqd.haiphong.edu.vn"\n'
+FEED = '  [[outlet.feed]]\n  url = "https://lqd.haiphong.edu.vn/rss"\n  kind = "rss"\n'
+MESSAGES = {
+    "unknown_tier": (OUTLET.replace('"city"', '"tinh"') + FEED,
+                     "outlet #1 'truong-le-quy-don', tier = 'tinh': không có loại này; dùng một trong / is unknown; use one of city or national"),
+    "bad_url": (OUTLET.replace('"https://lqd.haiphong.edu.vn"', '"ftp://lqd.haiphong.edu.vn"') + FEED,
+                "outlet #1 'truong-le-quy-don', homepage = 'ftp://lqd.haiphong.edu.vn': không phải địa chỉ http(s) hợp lệ / is not a valid http(s) URL"),
+    "missing_field": (OUTLET.replace('name = "Trường THPT Lê Quý Đôn"\n', "") + FEED,
+                      "outlet #1 'truong-le-quy-don', name: thiếu, hãy điền / is missing: add it"),
+    "negative_interval": (OUTLET + FEED + "  poll_minutes = -15\n",
+                          "outlet #1 'truong-le-quy-don', feed #1, poll_minutes = -15: phải từ 1 trở lên / must be at least 1"),
+    "text_not_number": (OUTLET + FEED + '  poll_minutes = "30"\n',
+                        "outlet #1 'truong-le-quy-don', feed #1, poll_minutes = '30': phải là số nguyên / must be a whole number"),
+    "bad_selector_key": (OUTLET + '  [outlet.selectors]\n  tieu_de = "h1"\n' + FEED,
+                         "outlet #1 'truong-le-quy-don', selectors, tieu_de: không dùng được; dùng một trong / is not allowed; use one of title, text, date or author"),
+    "no_outlets": ("# chưa có nguồn nào\n", "outlet: thiếu, hãy điền / is missing: add it"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MESSAGES))
+def test_each_problem_is_one_line_naming_file_outlet_and_field(case: str, tmp_path: Path) -> None:
+    body, expected = MESSAGES[case]
+    with pytest.raises(SourcesError) as info:
+        parse_sources(_write(tmp_path, "[[outlet]]\n" + body if case != "no_outlets" else body))
+    assert str(info.value) == f"{tmp_path / 'sources.toml'}: {expected}"
+
+
+def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
+    body = "[[outlet]]\n" + OUTLET.replace('"city"', '"tinh"') + FEED + "  poll_minutes = 0\n"
+    with pytest.raises(SourcesError) as info:
+        parse_sources(_write(tmp_path, body + "[[outlet]]\n" + OUTLET + FEED))
+    assert len(info.value.problems) == 4  # tier, poll_minutes, then the repeated slug and feed url
+    assert "\n" not in str(info.value)
