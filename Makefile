@@ -40,7 +40,7 @@ bench: $(STAMP)
 	@for b in tests/bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 lint: $(STAMP)
-	$(BIN)/python -m mypy --strict settings.py cli.py jobs.py scheduler.py store crawler classify review report
+	$(BIN)/python -m mypy --strict settings.py cli.py jobs.py workers.py scheduler.py store crawler classify review report
 
 clean:
 	rm -rf var .pytest_cache

@@ -240,9 +240,9 @@ def crawl_cmd(
     idle_seconds: float, wait_seconds: float,
 ) -> None:
     """Crawl what is due (or --all): feeds, sitemaps, listing pages, social pages; then a table per outlet."""
-    from crawler.run import run_crawl
+    from workers import crawl_and_classify
 
-    report = run_crawl(
+    report = crawl_and_classify(
         app.settings,
         outlets=list(outlets) or None,
         feeds_only=feeds_only,
@@ -265,6 +265,23 @@ def crawl_cmd(
     totals = report.totals
     click.echo("total".ljust(width) + "".join(str(totals[c]).rjust(11) for c in cols))
     click.echo(f"{report.feeds} feed(s) in {report.seconds:.1f} s")
+
+
+# --- classification workers (workers.py) -------------------------------------------------------
+@main.group(cls=Group)
+def worker() -> None:
+    """Worker processes for another machine (same NQ71_DATABASE_URL)."""
+
+
+@worker.command("classify")
+@click.option("--procs", type=click.IntRange(min=1), help="Worker processes (default: NQ71_CLASSIFY_WORKERS, or cores - 1).")
+@pass_app
+def worker_classify(app: App, procs: int | None) -> None:
+    """Classify stored articles as they arrive, until Ctrl+C / SIGTERM (each worker finishes its batch)."""
+    import workers
+
+    workers.serve(app.settings, procs or workers.default_procs(app.settings),
+                  lambda n: click.echo(f"{n} classification worker(s) running; stop: Ctrl+C", err=True))
 
 
 # --- classify, train, eval, claims (classify/) ------------------------------------------------
@@ -768,8 +785,15 @@ def run_cmd(app: App, host: str | None, port: int | None, no_web: bool, list_job
         sch.shutdown(wait=False)
         return
     url = f"http://{settings.host}:{settings.port}/"
-    _serve(settings, app.engine, sessions, not no_web,
-           lambda: click.echo("nq71 is running: scheduler started; " + (f"giao diện / UI at {url}" if not no_web else "no web app (--no-web)")))
+    import workers  # classification runs in its own processes; the scheduled crawls leave it to them
+
+    pool = workers.Pool(settings, workers.default_procs(settings)).start()
+    try:
+        _serve(settings.replace(crawl_classify=False), app.engine, sessions, not no_web,
+               lambda: click.echo(f"nq71 is running: scheduler and {len(pool.procs)} classification worker(s) started; "
+                                  + (f"giao diện / UI at {url}" if not no_web else "no web app (--no-web)")))
+    finally:
+        pool.close()
 
 
 DEMO_USER = "demo"

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import socket
+import threading
+import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from classify.api import ClaimRef, Classifier, ItemIn, Result, risk_note
@@ -19,7 +25,6 @@ from classify.text import clean
 from settings import Settings
 from store.classifications import (
     active_claims,
-    articles_to_classify,
     ensure_review_item,
     recent_articles,
     reviewer_verdicts,
@@ -29,6 +34,7 @@ from store.classifications import (
     write_claim_matches,
 )
 from store.models import Article, Claim, Verdict, utcnow
+from store.work import claim_batch, confirm_batch, load_articles, mark_stale, queue_state
 
 log = logging.getLogger(__name__)
 
@@ -157,17 +163,115 @@ def store_result(
     return False
 
 
+def write_results(session: Session, articles: Sequence[Article], results: Sequence[Result], settings: Settings,
+                  classifier: Classifier) -> int:
+    """Store scored articles (classification, claim matches, review items, story clusters); how many were queued."""
+    queued = 0
+    for article, result in zip(articles, results):
+        queued += store_result(session, article, result, settings, classifier.lex.reach)
+        article.classify_due = False
+    assign_story_clusters(session, articles)
+    log.info("classified %d articles (%d queued for review), model %s", len(articles), queued, classifier.model_version)
+    return queued
+
+
 def classify_articles(session: Session, classifier: Classifier, articles: Sequence[Article], settings: Settings) -> int:
     """Score articles, store their classification and claim matches, queue risky education items; returns count."""
     if not articles:
         return 0
-    results = classifier.score_many([item_of(a) for a in articles])
-    queued = 0
-    for article, result in zip(articles, results):
-        queued += store_result(session, article, result, settings, classifier.lex.reach)
-    assign_story_clusters(session, articles)
-    log.info("classified %d articles (%d queued for review), model %s", len(articles), queued, classifier.model_version)
+    write_results(session, articles, classifier.score_many([item_of(a) for a in articles]), settings, classifier)
     return len(articles)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One worker batch: ids claimed, ids whose results were written (claim still held), review items queued."""
+
+    claimed: list[int]
+    written: list[int]
+    queued: int = 0
+
+
+# PostgreSQL may pick one of two writers as a deadlock victim (story clusters move rows of other batches)
+WRITE_ATTEMPTS = 3
+
+
+def classify_claimed(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    worker: str,
+    on_claim: Callable[[list[int]], None] | None = None,
+) -> Batch:
+    """Claim a batch of due articles, score them outside any transaction, write the results where the claim still stands."""
+    with sessions() as session, session.begin():
+        ids = claim_batch(session, worker, settings.classify_batch, settings.classify_lease_seconds)
+    if not ids:
+        return Batch([], [])
+    if on_claim is not None:
+        on_claim(ids)
+    with sessions() as session:
+        classifier = cached_classifier(session, settings)
+        articles = load_articles(session, ids)
+        items = [item_of(a) for a in articles]
+    results = dict(zip([a.id for a in articles], classifier.score_many(items)))
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            with sessions() as session, session.begin():
+                rows = load_articles(session, confirm_batch(session, worker, ids))
+                queued = write_results(session, rows, [results[a.id] for a in rows], settings, classifier)
+            return Batch(ids, [a.id for a in rows], queued)
+        except OperationalError as exc:
+            if attempt == WRITE_ATTEMPTS or "deadlock" not in str(exc).lower():
+                raise
+            log.warning("worker %s: deadlock writing %d results, attempt %d: retrying", worker, len(ids), attempt)
+    raise AssertionError("unreachable")
+
+
+class Stop(Protocol):
+    """A threading or multiprocessing Event: set when the worker should stop."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+IDLE_POLL_SECONDS = 0.5  # a waiting worker looks for new articles this often: flagged items reach review in seconds
+
+
+def classify_queue(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    worker: str,
+    stop: Stop | None = None,
+    drain: bool = False,
+    on_batch: Callable[[Batch], None] | None = None,
+    on_claim: Callable[[list[int]], None] | None = None,
+) -> int:
+    """A worker's loop: classify due articles batch by batch until `stop` is set, or (drain) until none is due.
+
+    Draining waits for batches other workers hold: they are written, or their lease expires and are taken here.
+    Returns how many results this worker wrote.
+    """
+    stop = stop or threading.Event()
+    written = 0
+    while not stop.is_set():
+        batch = classify_claimed(sessions, settings, worker, on_claim)
+        written += len(batch.written)
+        if batch.claimed:
+            if on_batch is not None:
+                on_batch(batch)
+            continue
+        if drain:
+            with sessions() as session:
+                if queue_state(session).leased == 0:
+                    break
+        stop.wait(IDLE_POLL_SECONDS)
+    return written
+
+
+def worker_name(role: str = "classify") -> str:
+    """A name unique across machines and restarts: host, process id, a random tag."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{role}:{uuid.uuid4().hex[:8]}"
 
 
 def classify_backlog(
@@ -176,24 +280,23 @@ def classify_backlog(
     batch: int = 200,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Classify every article with no classification or one from an older model, one transaction per batch."""
-    from store.classifications import count_to_classify
-
+    """Mark due every article with no classification or an older model's, then classify until nothing is due."""
+    with sessions() as session, session.begin():
+        classifier = cached_classifier(session, settings)
+        mark_stale(session, classifier.model_version)
     with sessions() as session:
-        classifier = load_classifier(session, settings)
-        total = count_to_classify(session, classifier.model_version)
-    done, after = 0, 0
-    while True:
-        with sessions() as session, session.begin():
-            rows = articles_to_classify(session, classifier.model_version, batch, after)
-            if not rows:
-                break
-            classify_articles(session, classifier, rows, settings)
-            after = rows[-1].id
-        done += len(rows)
+        state = queue_state(session)
+    total = state.free + state.leased
+    done = 0
+
+    def step(b: Batch) -> None:
+        nonlocal done
+        done += len(b.written)
         if progress:
             progress(done, total)
-    return done
+
+    return classify_queue(sessions, settings.replace(classify_batch=batch), worker_name("backlog"), drain=True,
+                          on_batch=step)
 
 
 def recheck_claim(session: Session, classifier: Classifier, claim_id: int, settings: Settings, days: int = 30) -> int:

@@ -94,6 +94,12 @@ class Settings:
     claim_suggest_threshold: float = field(default=0.35, metadata={"parse": _parse_unit})
     claim_auto_threshold: float = field(default=0.6, metadata={"parse": _parse_unit})
     model_dir: Path = Path("classify/models")
+    # classification workers (workers.py): processes for `nq71 run` (0: cores - 1, at least 1), articles per
+    # claim, seconds before a silent worker's batch is taken again; a crawl starts its own unless told not to
+    classify_workers: int = 0
+    classify_batch: int = 32
+    classify_lease_seconds: float = 300.0
+    crawl_classify: bool = True
     # the department's labelled JSONL files (edu/nq71/group), comma-separated: `nq71 train` learns from them
     labelled_files: str = ""
     # review web app
