@@ -88,7 +88,8 @@ def _snapshot(session: Session, result: subprocess.CompletedProcess[str], bases:
             {"id": a.id, "slug": slug, "url": a.url, "title": a.title, "text": a.text, "summary": a.summary,
              "published_at": a.published_at, "date_source": a.date_source.value, "extraction": a.extraction.value,
              "cluster_id": a.cluster_id, "copy_of_id": a.copy_of_id, "revision": a.revision, "engagement": a.engagement,
-             "page_attempts": a.page_attempts, "origin": a.origin.value, "author": a.author}
+             "page_attempts": a.page_attempts, "origin": a.origin.value, "author": a.author,
+             "classify_due": a.classify_due, "classified_at": a.classification.classified_at if a.classification else None}
         )
     feeds: dict[str, dict[str, Any]] = {}
     events: dict[str, list[tuple[str, str | None, int | None]]] = {}
@@ -351,6 +352,15 @@ def test_revised_article_updates_its_row_and_bumps_revision(scenario: Scenario) 
     assert "dự toán năm tới đã bố trí đủ 20%" in after["text"] and "dự toán năm tới" not in before["text"]
     assert scenario.fixed.table["giao-duc-thoi-dai"] == dict(fetched=2, new=0, updated=1, duplicate=0, feed_only=0, errors=0)
     assert len(scenario.fixed.of("giao-duc-thoi-dai")) == 6
+
+
+def test_each_crawl_ends_with_its_articles_classified_and_revisions_classified_again(scenario: Scenario) -> None:
+    for snap in (scenario.first, scenario.second, scenario.fixed, scenario.due):
+        assert snap.articles and all(not a["classify_due"] and a["classified_at"] for a in snap.articles)
+    path = "bao-dam-ngan-sach-giao-duc-toi-thieu-20-tong-chi-post7841.html"
+    assert scenario.fixed.by_path(path)["classified_at"] > scenario.second.by_path(path)["classified_at"]
+    untouched = scenario.second.by_path("hoc-sinh-gianh-5-huy-chuong-olympic.html")
+    assert scenario.fixed.by_path("hoc-sinh-gianh-5-huy-chuong-olympic.html")["classified_at"] == untouched["classified_at"]
 
 
 def test_due_only_crawl_polls_nothing_right_after_but_retries_feed_only_pages(scenario: Scenario) -> None:
