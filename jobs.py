@@ -164,13 +164,18 @@ def store_result(
 
 
 def write_results(session: Session, articles: Sequence[Article], results: Sequence[Result], settings: Settings,
-                  classifier: Classifier) -> int:
-    """Store scored articles (classification, claim matches, review items, story clusters); how many were queued."""
+                  classifier: Classifier, stories: dict[int | str, int | str] | None = None) -> int:
+    """Store scored articles (classification, claim matches, review items, story clusters); how many were queued.
+
+    ``stories``: a story assignment planned before the transaction's first write (else planned here)."""
     queued = 0
     for article, result in zip(articles, results):
         queued += store_result(session, article, result, settings, classifier.lex.reach)
         article.classify_due = False
-    assign_story_clusters(session, articles)
+    if stories is None:
+        assign_story_clusters(session, articles)
+    else:
+        apply_story_clusters(session, articles, stories)
     log.info("classified %d articles (%d queued for review), model %s", len(articles), queued, classifier.model_version)
     return queued
 
@@ -217,8 +222,13 @@ def classify_claimed(
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
             with sessions() as session, session.begin():
-                rows = load_articles(session, confirm_batch(session, worker, ids))
-                queued = write_results(session, rows, [results[a.id] for a in rows], settings, classifier)
+                # reads and story planning first: on SQLite the write lock is taken by the first write (the
+                # confirmation) and held to the commit, so the crawl's stores wait only for the writes
+                rows = load_articles(session, ids)
+                stories = plan_story_clusters(session, rows)
+                confirmed = set(confirm_batch(session, worker, ids))
+                rows = [a for a in rows if a.id in confirmed]
+                queued = write_results(session, rows, [results[a.id] for a in rows], settings, classifier, stories)
             return Batch(ids, [a.id for a in rows], queued)
         except OperationalError as exc:
             if attempt == WRITE_ATTEMPTS or "deadlock" not in str(exc).lower():
@@ -346,8 +356,15 @@ def assign_story_clusters(
     Copies already carry copy_of_id/cluster_id from the crawler (classify/near_dup.py); an original that
     joins an earlier story moves its copies with it. Returns how many cluster ids changed.
     """
+    return apply_story_clusters(session, articles, plan_story_clusters(session, articles, window_days))
+
+
+def plan_story_clusters(
+    session: Session, articles: Sequence[Article], window_days: float = WINDOW_DAYS
+) -> dict[int | str, int | str]:
+    """The story each article joins (reads and computes only: workers do this before taking SQLite's write lock)."""
     if not articles:
-        return 0
+        return {}
     ids = [a.id for a in articles]
     dated = [a.published_at for a in articles if a.published_at]
     window = timedelta(days=window_days)
@@ -362,7 +379,11 @@ def assign_story_clusters(
     # start (a later backfill dated earlier can stretch it by at most one window), so only the others are asked.
     seen = {int(it.key) for it, _ in known}
     starts = story_starts(session, sorted({int(c) for _, c in known} - seen))
-    mapping = cluster_stories(items, known, window_days=window_days, starts={k: v for k, v in starts.items()})
+    return cluster_stories(items, known, window_days=window_days, starts={k: v for k, v in starts.items()})
+
+
+def apply_story_clusters(session: Session, articles: Sequence[Article], mapping: dict[int | str, int | str]) -> int:
+    """Write a planned story assignment; copies follow their original. How many cluster ids changed."""
     changed = 0
     for a in articles:
         new = mapping.get(a.id)
