@@ -374,7 +374,7 @@ def main() -> None:
         if "c" not in skip:
             out["replay"] = bench_replay(state, args.replay, args.replay_limit)
         if "d" not in skip:
-            from tests.bench.bench_layout import bench_layout
+            from bench_layout import bench_layout
 
             out["layout"] = bench_layout(state, args.replay, args.layout_limit, args.pg_url, args.redis_url)
     finally:
