@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -172,3 +173,47 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_classifies_nothing_twice(
         assert s.scalar(select(func.count()).select_from(Article).where(Article.classify_worker.is_not(None))) == 0
         per_article = s.execute(select(ReviewItem.article_id, func.count()).group_by(ReviewItem.article_id)).all()
         assert all(n == 1 for _, n in per_article)
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids of a process's children (Linux /proc)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+def test_nq71_worker_classify_starts_a_killed_worker_again_and_stops_on_sigterm(
+    sessions: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    ids = _articles(sessions, 9)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NQ71_")}
+    env.update(NQ71_DATABASE_URL=settings.database_url, NQ71_DATA_DIR=str(tmp_path / "var"), NQ71_CLASSIFY_BATCH="3",
+               NQ71_CLASSIFY_LEASE_SECONDS="1", NQ71_LOG_LEVEL="INFO")
+    log = tmp_path / "worker.log"
+    with log.open("w", encoding="utf-8") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "cli", "worker", "classify", "--procs", "1"], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=err, text=True)
+    try:
+        while not _children(proc.pid):  # multiprocessing's resource tracker comes first, then the worker
+            assert proc.poll() is None, log.read_text()
+            threading.Event().wait(0.1)
+        first = set(_children(proc.pid))
+        while "classification worker" not in log.read_text(encoding="utf-8"):
+            assert proc.poll() is None, log.read_text()
+            threading.Event().wait(0.1)
+        killed = max(first)  # the worker (started after the tracker)
+        os.kill(killed, signal.SIGKILL)
+        for _ in range(1200):  # failsafe: at most 10 minutes on a busy machine
+            if _classified(sessions).keys() == set(ids):
+                break
+            threading.Event().wait(0.5)
+        assert killed not in _children(proc.pid) and len(_children(proc.pid)) >= 1  # another worker took over
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=120) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = log.read_text(encoding="utf-8")
+    assert "exited with -9: starting another" in text
+    assert _classified(sessions) == dict.fromkeys(ids, 1)
+    assert sum(int(n) for n in re.findall(r"classified (\d+) articles", text)) == len(ids)  # none written twice
