@@ -61,6 +61,14 @@ def _articles(sessions: sessionmaker[Session], n: int) -> list[int]:
         return [a.id for a in rows]
 
 
+def _worker_env(settings: Settings, tmp_path: Path, batch: int, log_level: str) -> dict[str, str]:
+    """A worker process's environment: the test database, small batches, a one-second lease."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NQ71_")}
+    env.update(NQ71_DATABASE_URL=settings.database_url, NQ71_DATA_DIR=str(tmp_path / "var"),
+               NQ71_CLASSIFY_BATCH=str(batch), NQ71_CLASSIFY_LEASE_SECONDS="1", NQ71_LOG_LEVEL=log_level)
+    return env
+
+
 def _classified(sessions: sessionmaker[Session]) -> dict[int, int]:
     with sessions() as s:
         return {int(k): int(v) for k, v in s.execute(
@@ -133,9 +141,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_classifies_nothing_twice(
     sessions: sessionmaker[Session], settings: Settings, tmp_path: Path
 ) -> None:
     ids = _articles(sessions, 14)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NQ71_")}
-    env.update(NQ71_DATABASE_URL=settings.database_url, NQ71_DATA_DIR=str(tmp_path / "var"), NQ71_CLASSIFY_BATCH="4",
-               NQ71_CLASSIFY_LEASE_SECONDS="1", NQ71_LOG_LEVEL="WARNING")
+    env = _worker_env(settings, tmp_path, batch=4, log_level="WARNING")
     child = subprocess.Popen([sys.executable, "-c", CHILD], cwd=ROOT, env=env,
                              stdout=subprocess.PIPE, stderr=(tmp_path / "child.err").open("w"), text=True)
     events = []
@@ -185,9 +191,7 @@ def test_nq71_worker_classify_starts_a_killed_worker_again_and_stops_on_sigterm(
     sessions: sessionmaker[Session], settings: Settings, tmp_path: Path
 ) -> None:
     ids = _articles(sessions, 9)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NQ71_")}
-    env.update(NQ71_DATABASE_URL=settings.database_url, NQ71_DATA_DIR=str(tmp_path / "var"), NQ71_CLASSIFY_BATCH="3",
-               NQ71_CLASSIFY_LEASE_SECONDS="1", NQ71_LOG_LEVEL="INFO")
+    env = _worker_env(settings, tmp_path, batch=3, log_level="INFO")
     log = tmp_path / "worker.log"
     with log.open("w", encoding="utf-8") as err:
         proc = subprocess.Popen([sys.executable, "-m", "cli", "worker", "classify", "--procs", "1"], cwd=ROOT, env=env,
