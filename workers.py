@@ -39,12 +39,39 @@ def crawl_procs(settings: Settings) -> int:
     return settings.classify_workers or max(1, os.cpu_count() or 1)
 
 
-def _worker_main(settings: Settings, stop: Event) -> None:
-    """A worker process: classify due articles until the parent sets `stop` (or SIGTERM)."""
+class WorkerStop:
+    """When a worker stops: the pool says so, SIGTERM, or its parent is gone (a crawl killed with kill -9 leaves
+    no orphan workers behind). The signal handler only sets a flag: setting a multiprocessing Event from a
+    handler deadlocks when the signal lands while the same process waits on that Event."""
+
+    def __init__(self, pool_stop: Event, parent: int) -> None:
+        self.pool_stop = pool_stop
+        self.parent = parent
+        self.signalled = False
+
+    def is_set(self) -> bool:
+        """True once the worker should stop."""
+        return self.signalled or os.getppid() != self.parent or self.pool_stop.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Sleep up to `timeout` seconds, waking early when the worker should stop."""
+        end = time.monotonic() + (timeout or 0.0)
+        while not self.is_set() and time.monotonic() < end:
+            time.sleep(min(0.05, max(0.0, end - time.monotonic())))
+        return self.is_set()
+
+
+def _worker_main(settings: Settings, pool_stop: Event, parent: int) -> None:
+    """A worker process: classify due articles until the pool stops, SIGTERM, or the parent dies."""
     from jobs import classify_queue, worker_name
 
+    stop = WorkerStop(pool_stop, parent)
+
+    def on_term(_signum: int, _frame: Any) -> None:
+        stop.signalled = True
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group: the parent decides when to stop
-    signal.signal(signal.SIGTERM, lambda _s, _f: stop.set())
+    signal.signal(signal.SIGTERM, on_term)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         force=True)  # force: underthesea calls basicConfig on import
     engine = make_engine(settings.database_url)
@@ -64,7 +91,8 @@ class Pool:
         self.procs: list[SpawnProcess] = [self._spawn() for _ in range(max(1, procs))]
 
     def _spawn(self) -> SpawnProcess:
-        return self.ctx.Process(target=_worker_main, args=(self.settings, self.stop), daemon=True, name="nq71-classify")
+        return self.ctx.Process(target=_worker_main, args=(self.settings, self.stop, os.getpid()), daemon=True,
+                                name="nq71-classify")
 
     def start(self) -> Pool:
         """Start every worker; returns self."""

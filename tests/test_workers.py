@@ -221,3 +221,28 @@ def test_nq71_worker_classify_starts_a_killed_worker_again_and_stops_on_sigterm(
     assert "exited with -9: starting another" in text
     assert _classified(sessions) == dict.fromkeys(ids, 1)
     assert sum(int(n) for n in re.findall(r"classified (\d+) articles", text)) == len(ids)  # none written twice
+
+
+POOL_PARENT = """
+import threading
+import workers
+from settings import load_settings
+
+pool = workers.Pool(load_settings(), 1).start()
+print(pool.procs[0].pid, flush=True)
+threading.Event().wait()
+"""
+
+
+def test_workers_of_a_parent_killed_with_kill_9_exit_on_their_own(settings: Settings, tmp_path: Path) -> None:
+    env = _worker_env(settings, tmp_path, batch=3, log_level="WARNING")
+    parent = subprocess.Popen([sys.executable, "-c", POOL_PARENT], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    for _ in range(1200):  # failsafe: the orphan notices within a poll (half a second) once it has started
+        if not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]:
+            break
+        threading.Event().wait(0.25)
+    assert not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
