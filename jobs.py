@@ -28,13 +28,14 @@ from store.classifications import (
     ensure_review_item,
     recent_articles,
     reviewer_verdicts,
+    story_clusters_in,
     story_neighbours,
     story_starts,
     upsert_classification,
     write_claim_matches,
 )
 from store.models import Article, Claim, Verdict, utcnow
-from store.work import claim_batch, confirm_batch, load_articles, mark_stale, queue_state
+from store.work import claim_batch, confirm_batch, load_articles, lock_result_writes, mark_stale, queue_state
 
 log = logging.getLogger(__name__)
 
@@ -225,10 +226,12 @@ def classify_claimed(
                 # reads and story planning first: on SQLite the write lock is taken by the first write (the
                 # confirmation) and held to the commit, so the crawl's stores wait only for the writes
                 rows = load_articles(session, ids)
-                stories = plan_story_clusters(session, rows)
+                plan = plan_story_clusters(session, rows)
+                lock_result_writes(session)
                 confirmed = set(confirm_batch(session, worker, ids))
                 rows = [a for a in rows if a.id in confirmed]
-                queued = write_results(session, rows, [results[a.id] for a in rows], settings, classifier, stories)
+                plan = replan_if_moved(session, rows, plan)
+                queued = write_results(session, rows, [results[a.id] for a in rows], settings, classifier, plan.mapping)
             return Batch(ids, [a.id for a in rows], queued)
         except OperationalError as exc:
             if attempt == WRITE_ATTEMPTS or "deadlock" not in str(exc).lower():
@@ -356,15 +359,21 @@ def assign_story_clusters(
     Copies already carry copy_of_id/cluster_id from the crawler (classify/near_dup.py); an original that
     joins an earlier story moves its copies with it. Returns how many cluster ids changed.
     """
-    return apply_story_clusters(session, articles, plan_story_clusters(session, articles, window_days))
+    return apply_story_clusters(session, articles, plan_story_clusters(session, articles, window_days).mapping)
 
 
-def plan_story_clusters(
-    session: Session, articles: Sequence[Article], window_days: float = WINDOW_DAYS
-) -> dict[int | str, int | str]:
-    """The story each article joins (reads and computes only: workers do this before taking SQLite's write lock)."""
+@dataclass(frozen=True)
+class StoryPlan:
+    """The story each article joins, and the neighbours' stories it was planned against (id -> cluster)."""
+
+    mapping: dict[int | str, int | str]
+    seen: dict[int, int]
+
+
+def plan_story_clusters(session: Session, articles: Sequence[Article], window_days: float = WINDOW_DAYS) -> StoryPlan:
+    """The story each article joins (reads and computes only: workers do this before taking the write lock)."""
     if not articles:
-        return {}
+        return StoryPlan({}, {})
     ids = [a.id for a in articles]
     dated = [a.published_at for a in articles if a.published_at]
     window = timedelta(days=window_days)
@@ -379,7 +388,22 @@ def plan_story_clusters(
     # start (a later backfill dated earlier can stretch it by at most one window), so only the others are asked.
     seen = {int(it.key) for it, _ in known}
     starts = story_starts(session, sorted({int(c) for _, c in known} - seen))
-    return cluster_stories(items, known, window_days=window_days, starts={k: v for k, v in starts.items()})
+    mapping = cluster_stories(items, known, window_days=window_days, starts={k: v for k, v in starts.items()})
+    return StoryPlan(mapping, {int(it.key): int(c) for it, c in known})
+
+
+def replan_if_moved(session: Session, articles: Sequence[Article], plan: StoryPlan,
+                    window_days: float = WINDOW_DAYS) -> StoryPlan:
+    """The plan again when another worker moved one of the neighbours it was made against (call under the write
+    lock): two workers placing reports of one new event at once would otherwise each join the other's report
+    and split the story. Articles stored since are left out: their own turn will see this batch."""
+    dated = [a.published_at for a in articles if a.published_at]
+    if not dated:
+        return plan
+    window = timedelta(days=window_days)
+    now = story_clusters_in(session, min(dated) - window, max(dated) + window, [a.id for a in articles])
+    moved = any(now.get(k, c) != c for k, c in plan.seen.items())
+    return plan_story_clusters(session, articles, window_days) if moved else plan
 
 
 def apply_story_clusters(session: Session, articles: Sequence[Article], mapping: dict[int | str, int | str]) -> int:

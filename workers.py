@@ -18,14 +18,18 @@ from multiprocessing.context import SpawnProcess
 from multiprocessing.synchronize import Event
 from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from crawler.run import CrawlReport, run_crawl
 from settings import Settings
 from store.db import ensure_schema, make_engine, make_session_factory
+from store.work import queue_state
 
 log = logging.getLogger(__name__)
 
 STOP_GRACE_S = 60.0  # a stopping worker finishes its batch (seconds of scoring) before it exits
 SUPERVISE_EVERY_S = 1.0
+DRAIN_POLL_S = 0.2  # after a crawl, how often it looks whether its articles are classified
 
 
 def default_procs(settings: Settings) -> int:
@@ -140,22 +144,20 @@ def serve(settings: Settings, procs: int, banner: Callable[[int], None] | None =
 
 
 def crawl_and_classify(settings: Settings, **options: Any) -> CrawlReport:
-    """`nq71 crawl`: the crawl stores while local workers classify; it ends when its articles are classified.
+    """`nq71 crawl`: the crawl stores while local workers classify; it ends when its articles are classified
+    (the crawl's own process only waits: loading a classifier here would cost more than the last batches).
 
     Without NQ71_CRAWL_CLASSIFY (workers run elsewhere, e.g. under `nq71 run`) or as a Redis crawl worker,
     only the crawl runs.
     """
     if not settings.crawl_classify or options.get("worker"):
         return run_crawl(settings, **options)
-    from jobs import classify_queue, worker_name
-
     pool = Pool(settings, crawl_procs(settings)).start()
     try:
         report = run_crawl(settings, **options)
         started = time.perf_counter()
         engine = make_engine(settings.database_url)
-        # the crawl's own core joins in: what is left (and batches the pool holds) is done before we return
-        classify_queue(make_session_factory(engine), settings, worker_name("crawl"), drain=True)
+        drain(pool, make_session_factory(engine), settings)
         engine.dispose()
     finally:
         pool.close()
@@ -163,3 +165,22 @@ def crawl_and_classify(settings: Settings, **options: Any) -> CrawlReport:
     report.timings["classify"] = round(drained, 3)
     report.seconds += drained
     return report
+
+
+def drain(pool: Pool, sessions: sessionmaker[Session], settings: Settings) -> None:
+    """Wait until nothing is due: the pool's workers (started again if one dies) classify the rest.
+
+    Workers that keep dying (a missing model, a database they cannot use) are not waited for: this process
+    classifies what is left itself, and so raises their error where the user sees it.
+    """
+    from jobs import classify_queue, worker_name
+
+    revived = 0
+    while revived <= 2 * len(pool.procs):
+        with sessions() as session:
+            state = queue_state(session)
+        if state.free + state.leased == 0:
+            return
+        revived += pool.revive()
+        time.sleep(DRAIN_POLL_S)
+    classify_queue(sessions, settings, worker_name("crawl"), drain=True)

@@ -194,6 +194,15 @@ def story_neighbours(session: Session, start: datetime, end: datetime, exclude: 
     return list(session.scalars(stmt))
 
 
+def story_clusters_in(session: Session, start: datetime, end: datetime, exclude: Sequence[int]) -> dict[int, int]:
+    """The story of each clustered article published in a window (id -> cluster id), to see whether stories moved."""
+    stmt = select(Article.id, Article.cluster_id).where(
+        Article.published_at >= start, Article.published_at <= end, Article.cluster_id.is_not(None))
+    if exclude:
+        stmt = stmt.where(Article.id.not_in(list(exclude)))
+    return {int(i): int(c) for i, c in session.execute(stmt) if c is not None}
+
+
 def story_starts(session: Session, cluster_ids: Sequence[int]) -> dict[int, datetime]:
     """First publication time of each story (its earliest dated member), for the stories' time limit."""
     if not cluster_ids:

@@ -73,6 +73,16 @@ def confirm_batch(session: Session, worker: str, ids: Sequence[int]) -> list[int
     return sorted(session.scalars(stmt))
 
 
+RESULT_WRITES_LOCK = 71_014  # PostgreSQL advisory lock key: one worker writes results (and story moves) at a time
+
+
+def lock_result_writes(session: Session) -> None:
+    """Make this transaction the only one writing results until it ends: PostgreSQL takes an advisory lock;
+    SQLite has one writer anyway (its lock comes with the transaction's first write)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(RESULT_WRITES_LOCK)))
+
+
 def release_batch(session: Session, worker: str, ids: Sequence[int]) -> int:
     """Give back a claim without results (a worker stopping); how many rows were released."""
     if not ids:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import jobs
 from settings import Settings
 from store.models import Article, Classification, Outlet, OutletKind, ReviewItem, Tier
-from store.work import claim_batch, confirm_batch, queue_state
+from store.work import claim_batch, confirm_batch, load_articles, queue_state
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime.now(UTC)
@@ -246,3 +246,31 @@ def test_workers_of_a_parent_killed_with_kill_9_exit_on_their_own(settings: Sett
             break
         threading.Event().wait(0.25)
     assert not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
+
+
+def test_two_workers_placing_reports_of_one_event_at_once_make_one_story(sessions: sessionmaker[Session]) -> None:
+    title = "Hải Phòng chốt lịch thi vào lớp 10 công lập năm học 2026-2027 vào ngày 3 và 4/6"
+    summary = "Sở GD&ĐT Hải Phòng cho biết kỳ thi vào lớp 10 công lập gồm ba môn Toán, Ngữ văn, Tiếng Anh."
+    with sessions() as s, s.begin():
+        ids = []
+        for n, slug in enumerate(("bao-a", "bao-b")):
+            o = Outlet(slug=slug, name=slug, kind=OutletKind.press, tier=Tier.city, homepage=f"https://{slug}.vn")
+            s.add(o)
+            s.flush()
+            a = Article(url=f"https://{slug}.vn/lich-thi", outlet_id=o.id, title=title, summary=summary,
+                        published_at=NOW - timedelta(hours=n))
+            s.add(a)
+            s.flush()
+            a.cluster_id = a.id  # as the crawl stores an original
+            ids.append(a.id)
+    plans = []
+    for i in ids:  # both workers plan before either writes: each sees the other's report alone in its story
+        with sessions() as s:
+            plans.append(jobs.plan_story_clusters(s, load_articles(s, [i])))
+    assert plans[0].mapping[ids[0]] == ids[1] and plans[1].mapping[ids[1]] == ids[0]  # stale plans would swap them
+    for i, plan in zip(ids, plans):
+        with sessions() as s, s.begin():
+            rows = load_articles(s, [i])
+            jobs.apply_story_clusters(s, rows, jobs.replan_if_moved(s, rows, plan).mapping)
+    with sessions() as s:
+        assert len({s.get_one(Article, i).cluster_id for i in ids}) == 1
