@@ -83,19 +83,6 @@ def lock_result_writes(session: Session) -> None:
         session.execute(select(func.pg_advisory_xact_lock(RESULT_WRITES_LOCK)))
 
 
-def release_batch(session: Session, worker: str, ids: Sequence[int]) -> int:
-    """Give back a claim without results (a worker stopping); how many rows were released."""
-    if not ids:
-        return 0
-    stmt = (
-        update(Article)
-        .where(Article.id.in_(list(ids)), Article.classify_worker == worker)
-        .values(classify_worker=None, classify_lease_until=None)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(session.execute(stmt), "rowcount", 0) or 0)
-
-
 def queue_state(session: Session, now: datetime | None = None) -> QueueState:
     """Due articles free to claim and under a live lease."""
     now = now or utcnow()
