@@ -46,7 +46,7 @@ bench: $(STAMP)
 	@for b in tests/bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 lint: $(STAMP)
-	$(BIN)/python -m mypy --strict settings.py cli jobs.py scheduler.py store crawler classify review report demo
+	$(BIN)/python -m mypy --strict settings.py cli jobs.py workers.py scheduler.py store crawler classify review report demo
 
 clean:
 	rm -rf var .pytest_cache

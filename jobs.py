@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import socket
+import threading
+import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from classify.api import ClaimRef, Classifier, ItemIn, Result, risk_note
@@ -19,16 +25,17 @@ from classify.text import clean
 from settings import Settings
 from store.classifications import (
     active_claims,
-    articles_to_classify,
     ensure_review_item,
     recent_articles,
     reviewer_verdicts,
+    story_clusters_in,
     story_neighbours,
     story_starts,
     upsert_classification,
     write_claim_matches,
 )
 from store.models import Article, Claim, Verdict, utcnow
+from store.work import claim_batch, confirm_batch, load_articles, lock_result_writes, mark_stale, queue_state
 
 log = logging.getLogger(__name__)
 
@@ -164,17 +171,127 @@ def store_result(
     return False
 
 
+def write_results(session: Session, articles: Sequence[Article], results: Sequence[Result], settings: Settings,
+                  classifier: Classifier, stories: dict[int | str, int | str] | None = None) -> int:
+    """Store scored articles (classification, claim matches, review items, story clusters); how many were queued.
+
+    ``stories``: a story assignment planned before the transaction's first write (else planned here)."""
+    queued = 0
+    for article, result in zip(articles, results):
+        queued += store_result(session, article, result, settings, classifier.lex.reach)
+        article.classify_due = False
+    if stories is None:
+        assign_story_clusters(session, articles)
+    else:
+        apply_story_clusters(session, articles, stories)
+    log.info("classified %d articles (%d queued for review), model %s", len(articles), queued, classifier.model_version)
+    return queued
+
+
 def classify_articles(session: Session, classifier: Classifier, articles: Sequence[Article], settings: Settings) -> int:
     """Score articles, store their classification and claim matches, queue risky education items; returns count."""
     if not articles:
         return 0
-    results = classifier.score_many([item_of(a) for a in articles])
-    queued = 0
-    for article, result in zip(articles, results):
-        queued += store_result(session, article, result, settings, classifier.lex.reach)
-    assign_story_clusters(session, articles)
-    log.info("classified %d articles (%d queued for review), model %s", len(articles), queued, classifier.model_version)
+    write_results(session, articles, classifier.score_many([item_of(a) for a in articles]), settings, classifier)
     return len(articles)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One worker batch: ids claimed, ids whose results were written (claim still held), review items queued."""
+
+    claimed: list[int]
+    written: list[int]
+    queued: int = 0
+
+
+# PostgreSQL may pick one of two writers as a deadlock victim (story clusters move rows of other batches)
+WRITE_ATTEMPTS = 3
+
+
+def classify_claimed(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    worker: str,
+    on_claim: Callable[[list[int]], None] | None = None,
+) -> Batch:
+    """Claim a batch of due articles, score them outside any transaction, write the results where the claim still stands."""
+    with sessions() as session, session.begin():
+        ids = claim_batch(session, worker, settings.classify_batch, settings.classify_lease_seconds)
+    if not ids:
+        return Batch([], [])
+    if on_claim is not None:
+        on_claim(ids)
+    with sessions() as session:
+        classifier = cached_classifier(session, settings)
+        articles = load_articles(session, ids)
+        items = [item_of(a) for a in articles]
+    results = dict(zip([a.id for a in articles], classifier.score_many(items)))
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            with sessions() as session, session.begin():
+                # reads and story planning first: on SQLite the write lock is taken by the first write (the
+                # confirmation) and held to the commit, so the crawl's stores wait only for the writes
+                rows = load_articles(session, ids)
+                plan = plan_story_clusters(session, rows)
+                lock_result_writes(session)
+                confirmed = set(confirm_batch(session, worker, ids))
+                rows = [a for a in rows if a.id in confirmed]
+                plan = replan_if_moved(session, rows, plan)
+                queued = write_results(session, rows, [results[a.id] for a in rows], settings, classifier, plan.mapping)
+            return Batch(ids, [a.id for a in rows], queued)
+        except OperationalError as exc:
+            if attempt == WRITE_ATTEMPTS or "deadlock" not in str(exc).lower():
+                raise
+            log.warning("worker %s: deadlock writing %d results, attempt %d: retrying", worker, len(ids), attempt)
+    raise AssertionError("unreachable")
+
+
+class Stop(Protocol):
+    """A threading or multiprocessing Event: set when the worker should stop."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+IDLE_POLL_SECONDS = 0.5  # a waiting worker looks for new articles this often: flagged items reach review in seconds
+
+
+def classify_queue(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    worker: str,
+    stop: Stop | None = None,
+    drain: bool = False,
+    on_batch: Callable[[Batch], None] | None = None,
+    on_claim: Callable[[list[int]], None] | None = None,
+) -> int:
+    """A worker's loop: classify due articles batch by batch until `stop` is set, or (drain) until none is due.
+
+    Draining waits for batches other workers hold: they are written, or their lease expires and are taken here.
+    Returns how many results this worker wrote.
+    """
+    stop = stop or threading.Event()
+    written = 0
+    while not stop.is_set():
+        batch = classify_claimed(sessions, settings, worker, on_claim)
+        written += len(batch.written)
+        if batch.claimed:
+            if on_batch is not None:
+                on_batch(batch)
+            continue
+        if drain:
+            with sessions() as session:
+                if queue_state(session).leased == 0:
+                    break
+        stop.wait(IDLE_POLL_SECONDS)
+    return written
+
+
+def worker_name(role: str = "classify") -> str:
+    """A name unique across machines and restarts: host, process id, a random tag."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{role}:{uuid.uuid4().hex[:8]}"
 
 
 def classify_backlog(
@@ -183,24 +300,23 @@ def classify_backlog(
     batch: int = 200,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Classify every article with no classification or one from an older model, one transaction per batch."""
-    from store.classifications import count_to_classify
-
+    """Mark due every article with no classification or an older model's, then classify until nothing is due."""
+    with sessions() as session, session.begin():
+        classifier = cached_classifier(session, settings)
+        mark_stale(session, classifier.model_version)
     with sessions() as session:
-        classifier = load_classifier(session, settings)
-        total = count_to_classify(session, classifier.model_version)
-    done, after = 0, 0
-    while True:
-        with sessions() as session, session.begin():
-            rows = articles_to_classify(session, classifier.model_version, batch, after)
-            if not rows:
-                break
-            classify_articles(session, classifier, rows, settings)
-            after = rows[-1].id
-        done += len(rows)
+        state = queue_state(session)
+    total = state.free + state.leased
+    done = 0
+
+    def step(b: Batch) -> None:
+        nonlocal done
+        done += len(b.written)
         if progress:
             progress(done, total)
-    return done
+
+    return classify_queue(sessions, settings.replace(classify_batch=batch), worker_name("backlog"), drain=True,
+                          on_batch=step)
 
 
 def recheck_claim(session: Session, classifier: Classifier, claim_id: int, settings: Settings, days: int = 30) -> int:
@@ -250,8 +366,21 @@ def assign_story_clusters(
     Copies already carry copy_of_id/cluster_id from the crawler (classify/near_dup.py); an original that
     joins an earlier story moves its copies with it. Returns how many cluster ids changed.
     """
+    return apply_story_clusters(session, articles, plan_story_clusters(session, articles, window_days).mapping)
+
+
+@dataclass(frozen=True)
+class StoryPlan:
+    """The story each article joins, and the neighbours' stories it was planned against (id -> cluster)."""
+
+    mapping: dict[int | str, int | str]
+    seen: dict[int, int]
+
+
+def plan_story_clusters(session: Session, articles: Sequence[Article], window_days: float = WINDOW_DAYS) -> StoryPlan:
+    """The story each article joins (reads and computes only: workers do this before taking the write lock)."""
     if not articles:
-        return 0
+        return StoryPlan({}, {})
     ids = [a.id for a in articles]
     dated = [a.published_at for a in articles if a.published_at]
     window = timedelta(days=window_days)
@@ -267,6 +396,25 @@ def assign_story_clusters(
     seen = {int(it.key) for it, _ in known}
     starts = story_starts(session, sorted({int(c) for _, c in known} - seen))
     mapping = cluster_stories(items, known, window_days=window_days, starts={k: v for k, v in starts.items()})
+    return StoryPlan(mapping, {int(it.key): int(c) for it, c in known})
+
+
+def replan_if_moved(session: Session, articles: Sequence[Article], plan: StoryPlan,
+                    window_days: float = WINDOW_DAYS) -> StoryPlan:
+    """The plan again when another worker moved one of the neighbours it was made against (call under the write
+    lock): two workers placing reports of one new event at once would otherwise each join the other's report
+    and split the story. Articles stored since are left out: their own turn will see this batch."""
+    dated = [a.published_at for a in articles if a.published_at]
+    if not dated:
+        return plan
+    window = timedelta(days=window_days)
+    now = story_clusters_in(session, min(dated) - window, max(dated) + window, [a.id for a in articles])
+    moved = any(now.get(k, c) != c for k, c in plan.seen.items())
+    return plan_story_clusters(session, articles, window_days) if moved else plan
+
+
+def apply_story_clusters(session: Session, articles: Sequence[Article], mapping: dict[int | str, int | str]) -> int:
+    """Write a planned story assignment; copies follow their original. How many cluster ids changed."""
     changed = 0
     for a in articles:
         new = mapping.get(a.id)

@@ -34,6 +34,7 @@ def _empty_is_false(raw: object) -> object:
 # Field types: each says what it accepts, so a field's line is all a new setting needs.
 AtLeastZero = Annotated[float, Field(ge=0)]
 CountAtLeastZero = Annotated[int, Field(ge=0)]
+CountAtLeastOne = Annotated[int, Field(ge=1)]
 Share = Annotated[float, Field(ge=0, le=1)]
 Flag = Annotated[bool, BeforeValidator(_empty_is_false)]
 DatabaseUrl = Annotated[str, AfterValidator(_database_url)]
@@ -66,6 +67,12 @@ class Settings(BaseSettings):
     claim_suggest_threshold: Share = 0.35
     claim_auto_threshold: Share = 0.6
     model_dir: Path = Path("classify/models")
+    # classification workers (workers.py): processes for `nq71 run` (0: cores - 1, at least 1), articles per
+    # claim, seconds before a silent worker's batch is taken again; a crawl starts its own unless told not to
+    classify_workers: CountAtLeastZero = 0
+    classify_batch: CountAtLeastOne = 32
+    classify_lease_seconds: Annotated[float, Field(ge=10)] = 300.0
+    crawl_classify: Flag = True
     # the department's labelled JSONL files (edu/nq71/group), comma-separated: `nq71 train` learns from them
     labelled_files: str = ""
     # review web app

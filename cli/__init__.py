@@ -14,6 +14,7 @@ from cli.report import report
 from cli.review import serve, users
 from cli.run import run_cmd
 from cli.sources import sources
+from cli.worker import worker
 from settings import load_settings
 
 
@@ -31,5 +32,5 @@ def main(ctx: click.Context, db: str | None) -> None:
 
 
 for command in (db, stats_cmd, sources, crawl_cmd, classify_cmd, train_cmd, eval_cmd, eval_real_cmd, claims, users, serve,
-                report, run_cmd, demo_cmd):
+                report, run_cmd, demo_cmd, worker):
     main.add_command(command)

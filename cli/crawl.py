@@ -25,9 +25,9 @@ def crawl_cmd(
     idle_seconds: float, wait_seconds: float,
 ) -> None:
     """Crawl what is due (or --all): feeds, sitemaps, listing pages, social pages; then a table per outlet."""
-    from crawler.run import run_crawl
+    from workers import crawl_and_classify  # a crawl ends with its own articles classified
 
-    report = run_crawl(
+    report = crawl_and_classify(
         app.settings,
         outlets=list(outlets) or None,
         feeds_only=feeds_only,

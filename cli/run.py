@@ -71,5 +71,12 @@ def run_cmd(app: App, host: str | None, port: int | None, no_web: bool, list_job
         sch.shutdown(wait=False)
         return
     url = f"http://{settings.host}:{settings.port}/"
-    serve_scheduled(settings, app.engine, sessions, not no_web,
-           lambda: click.echo("nq71 is running: scheduler started; " + (f"giao diện / UI at {url}" if not no_web else "no web app (--no-web)")))
+    import workers  # classification runs in its own processes; the scheduled crawls leave it to them
+
+    pool = workers.Pool(settings, workers.default_procs(settings)).start()
+    try:
+        serve_scheduled(settings.replace(crawl_classify=False), app.engine, sessions, not no_web,
+                        lambda: click.echo(f"nq71 is running: scheduler and {len(pool.procs)} classification worker(s) started; "
+                                           + (f"giao diện / UI at {url}" if not no_web else "no web app (--no-web)")))
+    finally:
+        pool.close()

@@ -1,10 +1,10 @@
-"""Item pipelines: normalise → dedup and store (one transaction per item) → classify hook; feed health."""
+"""Item pipelines: normalise → dedup and store (one transaction per item); feed health. Stored articles are due
+for classification (article.classify_due): the classification workers (workers.py) take them from there."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -15,30 +15,12 @@ from classify.near_dup import long_enough, signature
 from crawler.context import MAX_PAGE_ATTEMPTS, CrawlContext
 from crawler.extract import text_hash, tidy, tidy_block, title_key
 from crawler.items import ArticleItem, FetchItem
-from settings import Settings
 from store.articles import by_url, give_up_pages, same_title
 from store.feeds import SUCCESS, note_new_items, record_fetch, record_refused, settle_fetch
 from store.models import Article, ExtractionStatus, FetchStatus, utcnow
 from store.snapshots import save_snapshot
 
 log = logging.getLogger(__name__)
-
-
-def classify_hook(session: Session, articles: Sequence[Article], settings: Settings) -> None:
-    """Classify freshly stored or updated articles with the process's one classifier (jobs.py glue)."""
-    from jobs import cached_classifier, classify_articles
-
-    classify_articles(session, cached_classifier(session, settings), articles, settings)
-
-
-def prepare_classify_hook(sessions: Any, settings: Settings) -> None:
-    """Load the classifier and warm the tokenizer before the reactor starts: a second of loading inside
-    the first item's pipeline call would stall every download in flight (and time some of them out)."""
-    from classify.api import ItemIn
-    from jobs import cached_classifier
-
-    with sessions() as session:
-        cached_classifier(session, settings).score(ItemIn(title="Khởi động bộ phân loại", text="Học sinh đến trường."))
 
 
 def keep_snapshot(session: Session, item: ArticleItem) -> None:
@@ -252,48 +234,3 @@ def settle(ctx: CrawlContext, reason: str) -> None:
         for feed_id, (etag, last_modified, body_hash) in ctx.unsettled.items():
             settle_fetch(session, feed_id, etag, last_modified, body_hash)
     ctx.unsettled.clear()
-
-
-class ClassifyPipeline(_Base):
-    """Calls ``classify_hook`` for new and updated articles in batches, each batch in its own transaction.
-
-    Batches because story clustering compares each article with the stories of its days: once per batch
-    instead of once per article. Storage is already committed, so a failed batch loses nothing: its
-    articles stay unclassified and the classify backlog job picks them up.
-    """
-
-    BATCH = 32
-
-    def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
-        self.pending: dict[int, ArticleItem] = {}
-
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem) or item.action not in ("new", "updated") or item.article_id is None:
-            return item
-        self.pending[item.article_id] = item
-        if len(self.pending) >= self.BATCH:
-            self._flush()
-        return item
-
-    def close_spider(self) -> None:
-        self._flush()
-
-    def _flush(self) -> None:
-        batch, self.pending = self.pending, {}
-        if not batch:
-            return
-        ctx = self.ctx
-        t0 = time.perf_counter()
-        try:
-            with ctx.sessions() as session, session.begin():
-                articles = [session.get_one(Article, article_id) for article_id in batch]
-                classify_hook(session, articles, ctx.settings)
-        except Exception:
-            for item in batch.values():
-                ctx.count(item.outlet_slug, "errors")
-            first = next(iter(batch.values()))
-            log.exception("%s feed %s: classification failed for %d article(s) from %s on (stored, will be classified later)",
-                          first.outlet_slug, first.feed_id, len(batch), first.url)
-        finally:
-            ctx.timings["classify"] += time.perf_counter() - t0

@@ -137,9 +137,6 @@ def run_crawl(
                 logging.getLogger(name).setLevel(logging.WARNING)
             logging.getLogger("scrapy.core.scraper").setLevel(logging.CRITICAL)  # dropped items are counted
         if ctx.jobs or ctx.retries:
-            from crawler.pipelines import prepare_classify_hook
-
-            prepare_classify_hook(ctx.sessions, settings)
             process = CrawlerProcess(scrapy_settings(settings))
             process.crawl(NewsSpider, ctx=ctx)
             process.start()

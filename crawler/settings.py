@@ -12,7 +12,6 @@ NEWSPIDER_MODULE = "crawler.spiders"
 ITEM_PIPELINES = {
     "crawler.pipelines.NormalisePipeline": 100,
     "crawler.pipelines.StorePipeline": 300,
-    "crawler.pipelines.ClassifyPipeline": 400,
 }
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,

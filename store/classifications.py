@@ -98,31 +98,6 @@ def ensure_review_item(session: Session, article_id: int, priority: float, note:
     return item
 
 
-def articles_to_classify(session: Session, model_version: str, limit: int, after_id: int = 0) -> list[Article]:
-    """Articles with no classification or one from another model version, by id, after `after_id`."""
-    stmt = (
-        select(Article)
-        .outerjoin(Classification, Classification.article_id == Article.id)
-        .where(Article.id > after_id)
-        .where(or_(Classification.id.is_(None), Classification.model_version != model_version))
-        .options(selectinload(Article.outlet))
-        .order_by(Article.id)
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
-
-
-def count_to_classify(session: Session, model_version: str) -> int:
-    """How many articles `articles_to_classify` would return in total."""
-    stmt = (
-        select(func.count())
-        .select_from(Article)
-        .outerjoin(Classification, Classification.article_id == Article.id)
-        .where(or_(Classification.id.is_(None), Classification.model_version != model_version))
-    )
-    return int(session.scalar(stmt) or 0)
-
-
 def active_claims(session: Session) -> list[Claim]:
     """Claims new items are matched against."""
     # a claim stored with another verdict (before add_claim refused them) is never matched
@@ -192,6 +167,15 @@ def story_neighbours(session: Session, start: datetime, end: datetime, exclude: 
     if exclude:
         stmt = stmt.where(Article.id.not_in(list(exclude)))
     return list(session.scalars(stmt))
+
+
+def story_clusters_in(session: Session, start: datetime, end: datetime, exclude: Sequence[int]) -> dict[int, int]:
+    """The story of each clustered article published in a window (id -> cluster id), to see whether stories moved."""
+    stmt = select(Article.id, Article.cluster_id).where(
+        Article.published_at >= start, Article.published_at <= end, Article.cluster_id.is_not(None))
+    if exclude:
+        stmt = stmt.where(Article.id.not_in(list(exclude)))
+    return {int(i): int(c) for i, c in session.execute(stmt) if c is not None}
 
 
 def story_starts(session: Session, cluster_ids: Sequence[int]) -> dict[int, datetime]:

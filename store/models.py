@@ -25,6 +25,7 @@ from sqlalchemy import (
     Unicode,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -279,6 +280,8 @@ class Article(Base):
             "ix_article_undated", "collected_at", "outlet_id",
             sqlite_where=text("published_at IS NULL"), postgresql_where=text("published_at IS NULL"),
         ),
+        # the classification workers' queue: only due rows are indexed (worker_0001)
+        Index("ix_article_classify_due", "id", sqlite_where=text("classify_due"), postgresql_where=text("classify_due")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -305,6 +308,10 @@ class Article(Base):
     )
     page_attempts: Mapped[int] = mapped_column(Integer, default=0)
     engagement: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # likes/shares/comments for social posts
+    # to classify (new, or its text changed: a trigger sets it, worker_0001); a worker's claim and its expiry
+    classify_due: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    classify_lease_until: Mapped[datetime | None] = mapped_column()
+    classify_worker: Mapped[str | None] = mapped_column(String(120))
 
     outlet: Mapped[Outlet] = relationship()
     classification: Mapped[Classification | None] = relationship(back_populates="article", uselist=False)

@@ -1,6 +1,6 @@
 """Benchmark: articles/s on one core for 4,000-character items, whole classifier vs bare word_tokenize.
 
-Usage: .venv/bin/python tests/bench/bench_classify.py [--data ../shared/data] [--items 200] [--fixtures]
+Usage: .venv/bin/python tests/bench/bench_classify.py [--data ../shared/data] [--items 200] [--fixtures] [--json]
 Items are built from real stream summaries (read, never copied); --fixtures uses the project's seed texts instead.
 """
 
@@ -71,6 +71,7 @@ def main() -> None:
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     ap.add_argument("--items", type=int, default=200)
     ap.add_argument("--fixtures", action="store_true", help="use the project's seed texts, not the real stream")
+    ap.add_argument("--json", action="store_true", help="last line: one JSON object")
     args = ap.parse_args()
 
     from underthesea import word_tokenize
@@ -112,6 +113,10 @@ def main() -> None:
     print(f"classifier, one by one:    {n / one:7.1f} articles/s  ({100 * bare / one:.0f}% of tokenizer speed)")
     print(f"classifier, batches of 64: {n / many:7.1f} articles/s  ({100 * bare / many:.0f}% of tokenizer speed)")
     print(f"claims registered: {len(clf.matcher.claims)}; model {clf.model_version}")
+    if args.json:
+        print(json.dumps({"items": n, "mean_chars": round(chars), "source": "fixtures" if args.fixtures else "real stream",
+                          "tokenizer_articles_per_s": round(n / bare, 2), "classifier_articles_per_s": round(n / one, 2),
+                          "classifier_batch64_articles_per_s": round(n / many, 2), "model": clf.model_version}))
 
 
 if __name__ == "__main__":

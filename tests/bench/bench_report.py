@@ -10,6 +10,7 @@ press), 52 ISO weeks, ids in collection order (publication jittered by up to 6 h
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -185,8 +186,8 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
     return times[0], statistics.median(times[1:]), result
 
 
-def bench(engine: Engine, args: argparse.Namespace) -> None:
-    """Load (unless the store is already filled) and time the reports."""
+def bench(engine: Engine, args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """Load (unless the store is already filled) and time the reports; milliseconds per case (first, median)."""
     sessions = make_session_factory(engine)
     upgrade(engine)
     with engine.connect() as conn:
@@ -212,12 +213,15 @@ def bench(engine: Engine, args: argparse.Namespace) -> None:
             ("articles behind: week's items", lambda: articles_behind(s, "items", last.start, last.end, None, 100, 0)),
             ("articles behind: week's NQ71", lambda: articles_behind(s, "nq71", last.start, last.end, None, 100, 0)),
         ]
+        figures: dict[str, dict[str, float]] = {}
         for name, fn in cases:
             first, med, result = timed(fn, args.repeat)
+            figures[name] = {"first_ms": round(first * 1000, 1), "median_ms": round(med * 1000, 1)}
             extra = ""
             if hasattr(result, "totals"):
                 extra = f"  (items {result.totals['items']:,}, outlets {result.totals['outlets']}, NQ71 {result.totals['nq71']:,})"
             print(f"  {engine.dialect.name:10} {name:32} first {first * 1000:8.0f} ms   median {med * 1000:8.0f} ms{extra}")
+    return figures
 
 
 def main() -> int:
@@ -231,7 +235,9 @@ def main() -> int:
     p.add_argument("--pg-db", metavar="NAME", help="scratch database name (reused when it exists and is filled)")
     p.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
     p.add_argument("--keep", action="store_true", help="keep the SQLite file / PostgreSQL scratch database")
+    p.add_argument("--json", action="store_true", help="last line: one JSON object (milliseconds per backend and case)")
     args = p.parse_args()
+    out: dict[str, object] = {"articles": args.articles, "outlets": args.outlets, "weeks": args.weeks, "cores": os.cpu_count()}
     if args.articles < 1000:
         p.error("--articles must be at least 1000")
     print(f"bench_report: {args.articles:,} articles, {args.outlets} outlets, {args.weeks} weeks; machine: {os.cpu_count()} cores")
@@ -243,7 +249,7 @@ def main() -> int:
             path = Path(tmpdir) / "bench.db"
         engine = make_engine(f"sqlite:///{path}")
         try:
-            bench(engine, args)
+            out["sqlite"] = bench(engine, args)
         finally:
             engine.dispose()
             if tmpdir and not args.keep:
@@ -264,7 +270,7 @@ def main() -> int:
             return 2
         engine = make_engine(admin_url.set(database=name).render_as_string(hide_password=False))
         try:
-            bench(engine, args)
+            out["postgresql"] = bench(engine, args)
         finally:
             engine.dispose()
             if not args.keep:
@@ -273,6 +279,8 @@ def main() -> int:
             else:
                 print(f"kept database {name}")
             admin.dispose()
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
     return 0
 
 

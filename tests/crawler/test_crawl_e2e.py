@@ -90,7 +90,8 @@ def _snapshot(session: Session, result: subprocess.CompletedProcess[str], bases:
             {"id": a.id, "slug": slug, "url": a.url, "title": a.title, "text": a.text, "summary": a.summary,
              "published_at": a.published_at, "date_source": a.date_source.value, "extraction": a.extraction.value,
              "cluster_id": a.cluster_id, "copy_of_id": a.copy_of_id, "revision": a.revision, "engagement": a.engagement,
-             "page_attempts": a.page_attempts, "origin": a.origin.value, "author": a.author}
+             "page_attempts": a.page_attempts, "origin": a.origin.value, "author": a.author,
+             "classify_due": a.classify_due, "classified_at": a.classification.classified_at if a.classification else None}
         )
     feeds: dict[str, dict[str, Any]] = {}
     events: dict[str, list[tuple[str, str | None, int | None]]] = {}
@@ -375,6 +376,15 @@ def test_every_article_keeps_what_was_fetched(scenario: Scenario, migrated_engin
         assert [c.kind for c in fixed] == [SnapshotKind.feed_entry, SnapshotKind.page]
         cost = storage_cost(s)
     assert cost.articles == len(scenario.fixed.articles) and cost.stored_bytes < cost.raw_bytes / 2
+
+
+def test_each_crawl_ends_with_its_articles_classified_and_revisions_classified_again(scenario: Scenario) -> None:
+    for snap in (scenario.first, scenario.second, scenario.fixed, scenario.due):
+        assert snap.articles and all(not a["classify_due"] and a["classified_at"] for a in snap.articles)
+    path = "bao-dam-ngan-sach-giao-duc-toi-thieu-20-tong-chi-post7841.html"
+    assert scenario.fixed.by_path(path)["classified_at"] > scenario.second.by_path(path)["classified_at"]
+    untouched = scenario.second.by_path("hoc-sinh-gianh-5-huy-chuong-olympic.html")
+    assert scenario.fixed.by_path("hoc-sinh-gianh-5-huy-chuong-olympic.html")["classified_at"] == untouched["classified_at"]
 
 
 def test_due_only_crawl_polls_nothing_right_after_but_retries_feed_only_pages(scenario: Scenario) -> None:

@@ -57,9 +57,24 @@ def test_run_scheduler_only_syncs_sources_and_stops_on_sigint(tmp_path: Path) ->
         with engine.connect() as conn:
             jobs = {r[0] for r in conn.execute(text("SELECT id FROM apscheduler_jobs"))}
             outlets = conn.execute(text("SELECT count(*) FROM outlet")).scalar()
-        engine.dispose()
         assert "weekly_report" in jobs and len(jobs) == 7
         assert outlets and outlets > 5  # config/sources.toml synced
+        # an article stored by a crawl elsewhere: the classification workers `nq71 run` started take it
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO article (url, outlet_id, title, summary, text, collected_at, updated_at, revision, "
+                              "date_source, origin, extraction, page_attempts) SELECT 'https://vi.du/tin-1', min(id), "
+                              "'Hải Phòng tuyển thêm giáo viên tiểu học cho năm học mới', 'Sở Giáo dục và Đào tạo thông báo "
+                              "chỉ tiêu tuyển dụng.', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1, 'none', 'feed', 'ok', 0 "
+                              "FROM outlet"))
+        for _ in range(600):  # failsafe: at most 5 minutes while the worker loads the model on a busy machine
+            with engine.connect() as conn:
+                if conn.execute(text("SELECT count(*) FROM classification")).scalar():
+                    break
+            time.sleep(0.5)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM classification")).scalar() == 1
+            assert conn.execute(text("SELECT classify_due FROM article")).scalar() == 0
+        engine.dispose()
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0
         assert "stopping" in (proc.stderr.read() if proc.stderr else "")
