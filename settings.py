@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     # claim, seconds before a silent worker's batch is taken again; a crawl starts its own unless told not to
     classify_workers: CountAtLeastZero = 0
     classify_batch: CountAtLeastOne = 32
-    classify_lease_seconds: Annotated[float, Field(ge=10)] = 300.0
+    classify_lease_seconds: Annotated[float, Field(gt=0)] = 300.0
     crawl_classify: Flag = True
     # the department's labelled JSONL files (edu/nq71/group), comma-separated: `nq71 train` learns from them
     labelled_files: str = ""
@@ -132,6 +132,7 @@ def env_name(field_name: str) -> str:
 # pydantic's error types in the words of the old hand-written checks; {ge}, {le}, {expected}, {error} come from its ctx
 _REASONS = {
     "greater_than_equal": "expected a number >= {ge}",
+    "greater_than": "expected a number > {gt}",
     "less_than_equal": "expected a number <= {le}",
     "literal_error": "expected one of {expected}",
     "bool_parsing": "expected true/false (1/0, yes/no)",
