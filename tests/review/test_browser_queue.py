@@ -59,9 +59,9 @@ def search(page: Page, words: str) -> None:
     """Type into the search box and press Enter, as a reviewer does."""
     box = page.get_by_label("Tìm kiếm")
     box.fill("")
-    box.type(words)
-    box.press("Enter")
-    page.wait_for_load_state()
+    box.press_sequentially(words)
+    with page.expect_navigation():  # the list is read right after: wait for the new page, not the old one
+        box.press("Enter")
 
 
 def titles(page: Page) -> list[str]:
