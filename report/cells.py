@@ -35,11 +35,11 @@ def csv_text(header: list[str], rows: Iterable[Iterable[Any]]) -> str:
     return out.getvalue()
 
 
-def vn_number(value: Any) -> str:
+def vn_number(value: Any, digits: int = 1) -> str:
     """A figure as Vietnamese write it: 82,4 and 1.234 (comma for decimals, dot for thousands); '—' for none."""
     if value is None:
         return "—"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
-    text = f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+    text = f"{value:,}" if isinstance(value, int) else f"{value:,.{digits}f}"
     return text.translate(str.maketrans(",.", ".,"))

@@ -179,3 +179,4 @@ def test_figures_are_written_the_vietnamese_way() -> None:
     from report.cells import vn_number
 
     assert [vn_number(v) for v in (82.4, 1234, 1234.5, None, 0)] == ["82,4", "1.234", "1.234,5", "—", "0"]
+    assert vn_number(0.9512, 2) == "0,95"  # the queue's priority

@@ -42,7 +42,7 @@ def test_the_default_view_is_the_work_still_to_do(client: TestClient, world: Wor
         "Lan truyền danh sách sáp nhập trường đại học",
         "Phụ cấp ưu đãi giáo viên tăng lên tối thiểu 70%",
     ]
-    assert 'class="on" id="tab-open">Cần xử lý <b>3</b>' in html and "Tất cả <b>4</b>" in html
+    assert 'id="tab-open" aria-current="page">Cần xử lý <b>3</b>' in html and "Tất cả <b>4</b>" in html
     assert _titles(client.get("/queue?status=resolved").text) == ["Xác minh tin đồn dừng bữa ăn bán trú"]
 
 
@@ -133,7 +133,7 @@ def test_item_page_shows_evidence_reasons_claims_story_and_history(client: TestC
     assert ('<mark class="k-r1" title="Khẳng định chưa có nguồn chính thức">dừng tổ chức bữa ăn bán trú<sup class="key">1</sup></mark>'
             in html)
     assert '<mark class="k-r2" title="Nguồn mạng xã hội">phụ huynh phải tự mang cơm cho con<sup class="key">2</sup></mark>' in html
-    assert "Khẳng định chưa có nguồn chính thức" in html and "tăng rủi ro, trọng số 0.60" in html
+    assert "Khẳng định chưa có nguồn chính thức" in html and "tăng rủi ro, trọng số 0,60" in html
     assert "82%" in html and "Hải Phòng dừng tổ chức bữa ăn bán trú tại các trường mầm non" in html and "tự động" in html
     assert "Báo và PT-TH Hải Phòng" in html and "bản sao" in html and "Xác minh tin đồn dừng bữa ăn bán trú" in html
     assert "Đưa vào hàng đợi" in html
@@ -283,8 +283,8 @@ def test_queue_rows_show_reach_spread_top_reason_and_source_link(client: TestCli
     assert 'href="https://www.tiktok.com/@haiphong24h/video/7301"' in first and "Thành phố" in first
     merger = next(r for r in rows if "sáp nhập trường đại học" in r)
     assert "Toàn quốc" in merger and "1 nguồn<" in merger and "bản sao" not in merger
-    assert "Ưu tiên</b> = rủi ro × độ phủ × độ mới" in html and "báo toàn quốc ×1.5" in html
-    assert "(1.26) xếp trên hai tin 90%" in html
+    assert "Ưu tiên</b> = rủi ro × độ phủ × độ mới" in html and "báo toàn quốc ×1,5" in html
+    assert "(1,26) xếp trên hai tin 90%" in html
 
 
 def test_story_counts_take_a_fixed_number_of_queries(client: TestClient, world: World, sessions: sessionmaker[Session]) -> None:
