@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from classify.api import ClaimRef, Classifier, ItemIn, Result, risk_note
-from classify.model import SIDECAR_FILE
+from classify.model import DEFAULT_MODEL_DIR, SIDECAR_FILE
 from classify.stories import WINDOW_DAYS, StoryItem, cluster_stories, story_text
 from classify.text import clean
 from settings import Settings
@@ -39,7 +39,6 @@ from store.work import claim_batch, confirm_batch, load_articles, lock_result_wr
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent
 # Half-life of recency in the review priority: a rumour from last week matters less than today's.
 RECENCY_HALF_LIFE_DAYS = 3.0
 
@@ -55,8 +54,9 @@ def model_dir(settings: Settings) -> Path:
     if (trained / SIDECAR_FILE).exists():
         return trained
     path = settings.model_dir
-    if not path.is_absolute() and not path.exists():
-        path = ROOT / path
+    # NQ71_MODEL_DIR's default is relative to the working folder; outside a checkout it means the shipped package data
+    if path == Settings.model_fields["model_dir"].default and not path.exists():
+        return DEFAULT_MODEL_DIR
     return path
 
 
@@ -65,12 +65,18 @@ def labelled_files(settings: Settings) -> list[Path]:
     return [Path(p.strip()) for p in settings.labelled_files.split(",") if p.strip()]
 
 
+def _loaded(directory: Path, settings: Settings) -> Classifier:
+    return Classifier.load(directory, suggest=settings.claim_suggest_threshold, auto=settings.claim_auto_threshold)
+
+
+def _claim_ref(claim: Claim) -> ClaimRef:
+    return ClaimRef(claim.id, claim.text, claim.verdict.value)
+
+
 def load_classifier(session: Session, settings: Settings) -> Classifier:
     """The shipped (or configured) model with the active claims of the registry."""
-    clf = Classifier.load(
-        model_dir(settings), suggest=settings.claim_suggest_threshold, auto=settings.claim_auto_threshold
-    )
-    clf.set_claims([ClaimRef(c.id, c.text, c.verdict.value) for c in active_claims(session)])
+    clf = _loaded(model_dir(settings), settings)
+    clf.set_claims([_claim_ref(c) for c in active_claims(session)])
     return clf
 
 
@@ -79,19 +85,16 @@ _CACHE: dict[str, Any] = {}
 
 def cached_classifier(session: Session, settings: Settings) -> Classifier:
     """One classifier per process and model folder (loading takes a second); claims refreshed when they change.
-
-    For the crawl pipeline's per-item hook: ``classify_articles(s, cached_classifier(s, settings), [a], settings)``.
-    """
-    key = str(model_dir(settings))
+    Classification workers and the review app keep theirs for their whole life."""
+    directory = model_dir(settings)
     claims = active_claims(session)
     stamp = tuple((c.id, c.text) for c in claims)
-    entry = _CACHE.get(key)
+    entry = _CACHE.get(str(directory))
     if entry is None:
-        entry = _CACHE[key] = {"clf": Classifier.load(model_dir(settings), suggest=settings.claim_suggest_threshold,
-                                                      auto=settings.claim_auto_threshold), "stamp": None}
+        entry = _CACHE[str(directory)] = {"clf": _loaded(directory, settings), "stamp": None}
     clf: Classifier = entry["clf"]
     if entry["stamp"] != stamp:
-        clf.set_claims([ClaimRef(c.id, c.text, c.verdict.value) for c in claims])
+        clf.set_claims([_claim_ref(c) for c in claims])
         entry["stamp"] = stamp
     return clf
 
@@ -327,14 +330,14 @@ def recheck_claim(session: Session, classifier: Classifier, claim_id: int, setti
     claim = session.get(Claim, claim_id)
     if claim is None:
         raise ValueError(f"claim {claim_id} does not exist")
-    matcher = ClaimMatcher(classifier.bundle.claim_vectorizer, [ClaimRef(claim.id, claim.text, claim.verdict.value)],
+    matcher = ClaimMatcher(classifier.bundle.claim_vectorizer, [_claim_ref(claim)],
                            classifier.suggest_threshold, classifier.auto_threshold)
     hits = [a for a in recent_articles(session, days) if matcher.match(Doc.of(a.title, a.summary, a.text))]
     if not hits:
         return 0
     refs = {c.id for c in classifier.matcher.claims}
     if claim.id not in refs:
-        classifier.set_claims([*classifier.matcher.claims, ClaimRef(claim.id, claim.text, claim.verdict.value)])
+        classifier.set_claims([*classifier.matcher.claims, _claim_ref(claim)])
     classify_articles(session, classifier, hits, settings)
     return len(hits)
 

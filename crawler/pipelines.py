@@ -28,7 +28,7 @@ def keep_snapshot(session: Session, item: ArticleItem) -> None:
     if item.action in ("new", "updated") and item.article_id is not None and item.fetched:
         save_snapshot(session, item.article_id, item.url, utcnow(), item.fetched_kind, item.fetched_type, item.fetched,
                       item.title, item.text or item.summary)
-    item.fetched = b""  # stored: the classify batch need not hold up to NQ71_MAX_PAGE_BYTES per item
+    item.fetched = b""  # kept: the item need not carry up to NQ71_MAX_PAGE_BYTES through the later pipelines
 
 
 class _Base:
