@@ -7,10 +7,9 @@ import click
 from cli.base import App, configure_logging, pass_app
 from cli.run import serve_scheduled
 from demo.setup import Summary, demo_database
+from report.export import STATUS_LABELS
 from store.db import make_engine
-
-STATUS_WORDS = {"new": "mới / new", "in_progress": "đang xử lý / in progress", "escalated": "chuyển Sở / escalated",
-                "resolved": "đã xử lý / resolved"}
+from store.models import ReviewStatus
 
 
 @click.command("demo")
@@ -64,4 +63,5 @@ def _print_summary(s: Summary) -> None:
         click.echo(r.slug.ljust(width) + "".join(str(n).rjust(12) for n in (r.articles, r.classified, r.queued)))
     totals = [sum(r.articles for r in s.outlets), sum(r.classified for r in s.outlets), sum(r.queued for r in s.outlets)]
     click.echo("total".ljust(width) + "".join(str(n).rjust(12) for n in totals))
-    click.echo("hàng đợi / queue: " + ", ".join(f"{STATUS_WORDS[k]} {n}" for k, n in s.queue.items()))
+    click.echo("hàng đợi / queue: " + ", ".join(f"{STATUS_LABELS[ReviewStatus(k)]} / {k.replace('_', ' ')} {n}"
+                                                for k, n in s.queue.items()))
