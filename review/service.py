@@ -10,15 +10,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from review.present import MAX_CLAIM, MAX_NOTE, ROLE_LABELS, Labels, clean_text, clean_url
 from store import corrections as cs
-from store.classifications import ClaimError, add_claim
+from store.classifications import CLAIM_VERDICTS, ClaimError, add_claim
 from store.models import Claim, Feed, LabelCorrection, ReviewEvent, ReviewItem, ReviewStatus, Role, User, Verdict, utcnow
 from store.queue import NotFound, ReviewError, claim_of_article, get_article, get_item, last_actor, last_verdict
 
 ROLE_RANK: dict[Role, int] = {Role.reviewer: 1, Role.supervisor: 2, Role.admin: 3}
-NOTE_REQUIRED = {Verdict.tin_gia, Verdict.tin_sai_su_that}
+NOTE_REQUIRED = frozenset(CLAIM_VERDICTS)  # a false verdict is explained: it may become a registered claim
 HIGH_RISK_NOTE = 0.8  # closing an item this risky as "Không liên quan" needs a note saying why
 REOPEN_OWN_HOURS = 24  # a reviewer may reopen their own verdict this long after giving it
-FALSE_VERDICTS = NOTE_REQUIRED
 
 
 class Forbidden(ReviewError):
@@ -238,7 +237,7 @@ def claim_from_item(
         raise ReviewError("Nội dung tin sai quá ngắn: hãy viết cả câu (ít nhất 10 ký tự).")
     url = clean_url(refutation_url)
     item = _load_for_action(session, item_id, user, expected_version)
-    if item.status != ReviewStatus.resolved or item.verdict not in FALSE_VERDICTS:
+    if item.status != ReviewStatus.resolved or item.verdict not in CLAIM_VERDICTS:
         raise ReviewError("Chỉ thêm vào kho tin sai từ mục đã kết luận Tin giả hoặc Tin sai sự thật.")
     _may_work_on(user, item)  # the same rule as every other action: the assignee or a supervisor
     exists = claim_of_article(session, item.article_id)
