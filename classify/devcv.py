@@ -45,11 +45,16 @@ class Record:
         return self.item.relevance in ("explicit", "task")
 
 
-def _folds(real: Sequence[LabelledItem], folds: int, seed: int) -> list[tuple[list[int], list[int]]]:
-    """Folds stratified by drawn stratum and relatedness."""
+def fold_splits(
+    real: Sequence[LabelledItem], folds: int = FOLDS, seed: int = SEED, size: int | None = None
+) -> list[tuple[list[int], list[int]]]:
+    """Folds stratified by drawn stratum and relatedness; with `size`, each fold trains on that many of its items."""
     strat = [f"{it.stratum}|{it.relevance != 'none'}" for it in real]
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    return [(list(tr), list(te)) for tr, te in skf.split(np.zeros(len(real)), strat)]
+    splits = [(list(tr), list(te)) for tr, te in skf.split(np.zeros(len(real)), strat)]
+    if size is not None:
+        splits = [(random.Random(seed + k).sample(tr, min(size, len(tr))), te) for k, (tr, te) in enumerate(splits)]
+    return splits
 
 
 def out_of_fold(
@@ -62,10 +67,8 @@ def out_of_fold(
     for p in prep:
         by_item.setdefault(p.group, []).append(p)
     records: list[Record] = []
-    splits = _folds(real, folds, seed)
+    splits = fold_splits(real, folds, seed, size)
     for k, (train_idx, test_idx) in enumerate(splits):
-        if size is not None:
-            train_idx = random.Random(seed + k).sample(train_idx, min(size, len(train_idx)))
         rows = list(base) + [p for i in train_idx for p in by_item[i]]
         with threadpool_limits(1):
             vec, heads = _fit_heads(rows)

@@ -20,7 +20,6 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import random  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -33,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from classify.api import Classifier, ItemIn, Rules  # noqa: E402
-from classify.devcv import DEV_FILE, FOLDS, Record, _folds, _measures, out_of_fold  # noqa: E402
+from classify.devcv import DEV_FILE, FOLDS, Record, _measures, fold_splits, out_of_fold  # noqa: E402
 from classify.lexicon import Lexicons  # noqa: E402
 from classify.model import LabelledItem, prepare, read_department_labels, seed_items  # noqa: E402
 
@@ -48,9 +47,7 @@ def encoder_probs(
     edu = np.array([int(bool(it.is_education)) for it in real])
     rel = np.array([int(it.relevance != "none") for it in real])
     p_edu, p_rel = np.zeros(len(real)), np.zeros(len(real))
-    for k, (train_idx, test_idx) in enumerate(_folds(real, FOLDS, seed)):
-        if size is not None:  # the very subsample out_of_fold draws for this fold
-            train_idx = random.Random(seed + k).sample(train_idx, min(size, len(train_idx)))
+    for train_idx, test_idx in fold_splits(real, FOLDS, seed, size):  # the very splits out_of_fold trains on
         for y, out in ((edu, p_edu), (rel, p_rel)):
             head = LogisticRegression(C=C_ENCODER, max_iter=5000, class_weight="balanced")
             out[test_idx] = head.fit(vectors[train_idx], y[train_idx]).predict_proba(vectors[test_idx])[:, 1]
